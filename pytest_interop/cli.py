@@ -16,6 +16,8 @@ from pytest_interop.errors import ConfigurationError
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.guideline.cli",
+    "pytest_interop.reference.cli",
+    "pytest_interop.clouds.cli",
 )
 
 USAGE_ERROR = 2

@@ -94,6 +94,12 @@ class Guideline:
     is_add_on: bool = False
     required_platform_components: tuple[str, ...] = ()
     test_repositories: dict[str, dict] = field(default_factory=dict)
+    # Schema 2.0 add-on guidelines: add-on name -> its components (``platforms`` stays empty).
+    add_ons: dict[str, Platform] = field(default_factory=dict)
+    # Our extension marker (metadata ``interop_schema``, e.g. "pytest-interop/1"); None for
+    # DefCore's own files, whose tests are Tempest test names rather than pytest node ids.
+    interop_schema: str | None = None
+    reference: str = ""
 
     @property
     def broadest_platform(self) -> str | None:
@@ -105,8 +111,8 @@ class Guideline:
         return best.name if best else None
 
     def targets(self) -> list[str]:
-        """Every name ``--target`` accepts: platforms, then components."""
-        return [*self.platforms, *self.components]
+        """Every name ``--target`` accepts: platforms, add-ons, then components."""
+        return [*self.platforms, *self.add_ons, *self.components]
 
     def capability_statuses(self, target: str | None = None) -> dict[str, str]:
         """Capability name -> status for a platform or component (default: broadest platform).
@@ -120,6 +126,8 @@ class Guideline:
             component_names = list(self.components)
         elif target in self.platforms:
             component_names = list(self.platforms[target].components)
+        elif target in self.add_ons:
+            component_names = list(self.add_ons[target].components)
         elif target in self.components:
             component_names = [target]
         else:
