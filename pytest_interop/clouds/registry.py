@@ -1,0 +1,155 @@
+"""Resolving a cloud name to a :class:`CloudSpec`, and a spec to a connected adapter.
+
+Resolution happens once, in the controller, before collection (as openstacksdk resolves
+its configuration once): an unknown name stops the run with one line. The resulting specs
+travel to xdist workers, which only connect.
+
+Names:
+- ``reference`` / ``reference:<profile>``: the embedded reference cloud, started by the
+  controller for the whole run;
+- ``reference-aws``: the embedded AWS endpoint;
+- ``aws:PROFILE@REGION``, ``aws:PROFILE``, ``aws:@REGION``, ``aws``: an AWS account through
+  boto3's own configuration (shared credentials and config files, environment);
+- anything else: a clouds.yaml cloud through openstacksdk (``NAME`` or ``NAME@REGION``),
+  including vendor profiles such as ``dreamcompute``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_interop.errors import CloudNotFound
+
+REFERENCE = "reference"
+REFERENCE_AWS = "reference-aws"
+
+
+@dataclass(frozen=True)
+class CloudSpec:
+    name: str  # as given with --cloud; test ids end in [name]
+    provider: str  # "openstack" | "aws" | a plugin's provider
+    settings: Mapping[str, Any] = field(default_factory=dict)  # may hold credentials
+
+    def __repr__(self) -> str:  # settings may carry credentials: keep them out of reprs
+        return f"CloudSpec(name={self.name!r}, provider={self.provider!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "provider": self.provider, "settings": dict(self.settings)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CloudSpec:
+        return cls(data["name"], data["provider"], dict(data.get("settings") or {}))
+
+
+def split_reference_name(name: str) -> tuple[str, str] | None:
+    """``reference:floating-ip`` -> (kind, profile); None for other names."""
+    kind, _, profile = name.partition(":")
+    if kind == REFERENCE:
+        return REFERENCE, profile or "default"
+    if kind == REFERENCE_AWS:
+        return REFERENCE_AWS, profile or "default"
+    return None
+
+
+def _aws_spec(name: str) -> CloudSpec:
+    rest = name[len("aws") :].lstrip(":")
+    profile, _, region = rest.partition("@")
+    settings: dict[str, Any] = {"profile": profile or None, "region": region or None}
+    if profile:
+        import botocore.session  # boto3's own view of the shared config files
+
+        available = botocore.session.Session().available_profiles
+        if profile not in available:
+            raise CloudNotFound(
+                f"--cloud={name}: no AWS profile {profile!r} in "
+                f"{os.environ.get('AWS_CONFIG_FILE', '~/.aws/config')} or "
+                f"{os.environ.get('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials')} "
+                f"(profiles found: {', '.join(sorted(available)) or 'none'}); "
+                "add it with `aws configure --profile NAME`"
+            )
+    return CloudSpec(name, "aws", settings)
+
+
+def _openstack_spec(name: str) -> CloudSpec:
+    import openstack.config
+    from openstack import exceptions as os_exceptions
+
+    cloud, _, region = name.partition("@")
+    loader = openstack.config.OpenStackConfig()
+    try:
+        loader.get_one(cloud=cloud, region_name=region or None)
+    except (os_exceptions.ConfigException, KeyError) as exc:
+        looked = ", ".join(str(Path(p)) for p in loader._config_files) or "no clouds.yaml found"
+        known = ", ".join(sorted(loader.get_cloud_names())) or "none"
+        reason = str(exc).splitlines()[0] if str(exc) else "not found"
+        raise CloudNotFound(
+            f"--cloud={name}: {reason} (clouds.yaml files read: {looked}; clouds known: "
+            f"{known}); name a cloud from clouds.yaml, `reference`, or `aws:PROFILE@REGION`"
+        ) from None
+    settings: dict[str, Any] = {"cloud": cloud}
+    if region:
+        settings["region_name"] = region
+    return CloudSpec(name, "openstack", settings)
+
+
+def resolve_cloud(name: str, *, start_reference: Callable[[str, str], CloudSpec] | None = None):
+    """The spec for a cloud name, or CloudNotFound naming where it looked and the fix.
+
+    ``start_reference(kind, profile)`` starts an embedded cloud and returns its spec; the
+    plugin passes one that keeps the cloud alive for the run.
+    """
+    name = name.strip()
+    if not name:
+        raise CloudNotFound("--cloud: empty cloud name; name a clouds.yaml cloud or `reference`")
+    reference = split_reference_name(name)
+    if reference is not None:
+        if start_reference is None:
+            raise CloudNotFound(f"--cloud={name}: the embedded clouds can only be started by a run")
+        return start_reference(*reference)
+    if name == "aws" or name.startswith("aws:"):
+        return _aws_spec(name)
+    return _openstack_spec(name)
+
+
+def make_cloud(spec: CloudSpec, ledger: Any, *, hook: Any = None) -> Any:
+    """Connect an adapter for ``spec``; plugins can add providers via a hook."""
+    if spec.provider == "openstack":
+        from pytest_interop.clouds.openstack import OpenStackCloud
+
+        return OpenStackCloud.from_spec(spec, ledger)
+    if spec.provider == "aws":
+        from pytest_interop.clouds.aws import AwsCloud
+
+        return AwsCloud.from_spec(spec, ledger)
+    if hook is not None:
+        cloud = hook.pytest_interop_make_cloud(spec=spec, ledger=ledger)
+        if cloud is not None:
+            return cloud
+    raise CloudNotFound(f"--cloud={spec.name}: no adapter for provider {spec.provider!r}")
+
+
+_IDENTITY_KEYS = ("auth_url", "region_name", "region", "project_name", "project_id", "profile")
+
+
+def public_identity(spec: CloudSpec) -> dict[str, Any]:
+    """What a report may say about a cloud: where it is, never how to log in."""
+    identity: dict[str, Any] = {"name": spec.name, "provider": spec.provider}
+    settings = dict(spec.settings)
+    config = dict(settings.get("config") or {})
+    auth = dict(config.get("auth") or {})
+    for source in (settings, config, auth):
+        for key in _IDENTITY_KEYS:
+            if source.get(key) and key not in identity:
+                identity[key] = source[key]
+    if settings.get("cloud"):
+        identity["clouds_yaml_entry"] = settings["cloud"]
+    if settings.get("endpoint_url"):
+        identity["endpoint_url"] = settings["endpoint_url"]
+    interop = config.get("interop") or settings.get("interop") or {}
+    if interop.get("profile"):
+        identity["reference_profile"] = interop["profile"]
+    return identity

@@ -1,0 +1,78 @@
+"""The terminal summary of a guideline run, rendered from the JSON report's data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+RESULT_MARKS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "error": "ERR",
+    "not_run": "-",
+    "not_applicable": "n/a",
+    "missing": "MISS",
+}
+
+
+def summary_lines(report: Mapping[str, Any]) -> list[str]:
+    """One block per cloud; with several clouds, a capability-by-cloud matrix first."""
+    guidelines = " + ".join(g["id"] for g in report["guidelines"])
+    target = report["target"] or "all components"
+    lines = [f"guideline {guidelines}, target {target!r}"]
+    if report.get("interrupted"):
+        lines.append("run INTERRUPTED: the results below are partial")
+    clouds = report["clouds"]
+    if len(clouds) > 1:
+        lines.extend(matrix_lines(report))
+    for cloud in clouds:
+        lines.append("")
+        required, advisory = cloud["required"], cloud["advisory"]
+        verdict = cloud["verdict"].upper()
+        lines.append(
+            f"{cloud['name']}: {verdict}  required {required['passed']}/{required['total']} "
+            f"passed, advisory {advisory['passed']}/{advisory['total']} passed"
+        )
+        for capability in cloud["capabilities"]:
+            if not capability["counted"] or capability["result"] == "passed":
+                continue
+            first = next(
+                (t for t in capability["tests"] if not t["flagged"] and t["result"] != "passed"),
+                None,
+            )
+            why = ""
+            if first is not None:
+                reason = (first.get("message") or "").strip().splitlines()
+                why = f": {first['name']}" + (f" - {reason[0][:160]}" if reason else "")
+            lines.append(f"  {capability['result'].upper():<14} {capability['name']}{why}")
+        resources = cloud.get("resources") or {}
+        if resources.get("leaked"):
+            lines.append(f"  LEAKED {resources['leaked']} resources: run `interop cleanup`")
+    missing = report["selection"]["missing"]
+    if missing:
+        lines.append("")
+        lines.append(f"{len(missing)} guideline tests are missing from this suite")
+    renamed = report["selection"]["renamed"]
+    for old, new in renamed.items():
+        lines.append(f"renamed: {old} -> {new}")
+    return lines
+
+
+def matrix_lines(report: Mapping[str, Any]) -> list[str]:
+    clouds = report["clouds"]
+    names = [c["name"] for c in clouds]
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for cloud in clouds:
+        for capability in cloud["capabilities"]:
+            key = (capability["name"], capability["status"])
+            rows.setdefault(key, {})[cloud["name"]] = RESULT_MARKS[capability["result"]]
+    width = max((len(name) for name, _ in rows), default=10)
+    columns = [max(len(n), 4) for n in names]
+    header = f"{'capability':<{width}}  {'status':<10} " + " ".join(
+        f"{n:>{w}}" for n, w in zip(names, columns, strict=True)
+    )
+    lines = ["", header]
+    for (name, status), cells in rows.items():
+        marks = " ".join(f"{cells.get(n, ''):>{w}}" for n, w in zip(names, columns, strict=True))
+        lines.append(f"{name:<{width}}  {status:<10} {marks}")
+    return lines

@@ -1,0 +1,299 @@
+"""The state of one guideline run, in the controller and in each xdist worker.
+
+The controller loads guidelines and resolves clouds once (starting embedded clouds), then
+hands the result to workers through ``workerinput``; workers only connect. Outcomes come
+back to the controller in test reports, and what only workers know (selection gaps,
+resource totals) in ``workeroutput``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_interop import compliance
+from pytest_interop.clouds.registry import (
+    REFERENCE,
+    CloudSpec,
+    make_cloud,
+    resolve_cloud,
+)
+from pytest_interop.errors import CloudNotFound, ConfigurationError
+from pytest_interop.guideline.model import Guideline
+from pytest_interop.redaction import Redactor
+
+RUN_KEY = pytest.StashKey["InteropRun"]()
+WORKERINPUT_KEY = "interop_run"
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class RunSettings:
+    """Everything a worker needs to join the run; JSON-able (travels via execnet)."""
+
+    run_id: str
+    guideline_refs: list[str]
+    guideline_dirs: list[str]
+    target: str | None
+    clouds: list[dict[str, Any]]
+    journal_dir: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class ItemRecord:
+    """The phases of one test item folded into one outcome."""
+
+    nodeid: str
+    cloud: str
+    idempotent_id: str | None = None
+    outcome: str | None = None
+    duration: float = 0.0
+    message: str = ""
+    findings: dict[str, Any] = field(default_factory=dict)
+    error_kind: str | None = None
+    call: str | None = None
+
+    def to_outcome(self) -> compliance.TestOutcome:
+        return compliance.TestOutcome(
+            nodeid=self.nodeid,
+            cloud=self.cloud,
+            outcome=self.outcome or compliance.ERROR,
+            idempotent_id=self.idempotent_id,
+            duration=self.duration,
+            message=self.message,
+            findings=self.findings,
+            error_kind=self.error_kind,
+            call=self.call,
+        )
+
+
+class InteropRun:
+    def __init__(
+        self,
+        settings: RunSettings,
+        guidelines: Sequence[Guideline],
+        selections: Sequence[compliance.Selection],
+        specs: Sequence[CloudSpec],
+    ) -> None:
+        self.settings = settings
+        self.guidelines = list(guidelines)
+        self.selections = list(selections)
+        self.specs = {spec.name: spec for spec in specs}
+        self.redactor = Redactor.from_settings(spec.settings for spec in specs)
+        self.embedded: list[Any] = []  # reference clouds this controller started
+        self.started = dt.datetime.now(dt.UTC)
+        self.finished: dt.datetime | None = None
+        # Filled during the run (controller):
+        self.records: dict[str, ItemRecord] = {}
+        self.missing: set[str] = set()
+        self.renamed: dict[str, str] = {}
+        self.resources: dict[str, dict[str, int]] = {}
+        self.interrupted = False
+        self.verdicts: list[compliance.CloudVerdict] | None = None
+        # Per process: connected adapters and their ledgers.
+        self._connected: dict[str, Any] = {}
+
+    @property
+    def has_guideline(self) -> bool:
+        return bool(self.guidelines)
+
+    @property
+    def cloud_names(self) -> list[str]:
+        return list(self.specs)
+
+    # -- clouds ------------------------------------------------------------------------
+    def connect(self, name: str, hook: Any) -> Any:
+        """The adapter for a cloud in this process, connected on first use."""
+        cloud = self._connected.get(name)
+        if cloud is None:
+            from pytest_interop.resources import ResourceLedger
+
+            journal = Path(self.settings.journal_dir) / f"{name.replace(':', '_')}.jsonl"
+            ledger = ResourceLedger(self.settings.run_id, name, journal)
+            cloud = make_cloud(self.specs[name], ledger, hook=hook)
+            self._connected[name] = cloud
+        return cloud
+
+    def release_clouds(self) -> dict[str, dict[str, int]]:
+        """Remove what this process created on each cloud; the ledgers' totals."""
+        totals: dict[str, dict[str, int]] = {}
+        for name, cloud in self._connected.items():
+            try:
+                cloud.cleanup_run()
+            finally:
+                totals[name] = dict(cloud.ledger.totals())
+                cloud.close()
+        self._connected.clear()
+        return totals
+
+    def add_resource_totals(self, totals: dict[str, dict[str, int]]) -> None:
+        for name, counts in totals.items():
+            mine = self.resources.setdefault(name, {"created": 0, "deleted": 0, "leaked": 0})
+            for key, value in counts.items():
+                mine[key] = mine.get(key, 0) + int(value)
+
+    def stop_embedded(self) -> None:
+        while self.embedded:
+            self.embedded.pop().stop()
+
+    # -- outcomes ----------------------------------------------------------------------
+    def record(self, report: pytest.TestReport) -> None:
+        """Fold one phase report into its item's outcome (controller side)."""
+        data = dict(report.user_properties).get("interop")
+        if data is None:
+            cloud = self.cloud_of_nodeid(report.nodeid)
+            if cloud is None:
+                return
+            data = {"cloud": cloud}  # e.g. the report xdist writes for a crashed worker
+        record = self.records.get(report.nodeid)
+        if record is None:
+            record = self.records[report.nodeid] = ItemRecord(
+                report.nodeid, data["cloud"], data.get("idempotent_id")
+            )
+        record.duration += report.duration
+        record.findings.update(data.get("findings") or {})
+        outcome = data.get("outcome") or _outcome_of(report)
+        if report.when == "teardown":
+            if report.failed and record.outcome in (None, compliance.PASSED):
+                record.outcome = compliance.ERROR
+                record.message = self.redactor(data.get("message") or _message(report))
+            return
+        if report.when == "setup" and report.passed:
+            return
+        record.outcome = outcome
+        record.error_kind = data.get("error_kind")
+        record.call = data.get("call")
+        if outcome != compliance.PASSED:
+            record.message = self.redactor(data.get("message") or _message(report))
+
+    def cloud_of_nodeid(self, nodeid: str) -> str | None:
+        if not nodeid.endswith("]"):
+            return None
+        params = nodeid[nodeid.index("[") + 1 : -1] if "[" in nodeid else ""
+        for name in self.specs:
+            if params == name or params.endswith(f"-{name}") or params.startswith(f"{name}-"):
+                return name
+        return None
+
+    def outcomes(self) -> list[compliance.TestOutcome]:
+        return [record.to_outcome() for record in self.records.values()]
+
+    def evaluate(self) -> list[compliance.CloudVerdict]:
+        self.verdicts = compliance.evaluate(
+            self.selections, self.cloud_names, self.outcomes(), self.missing
+        )
+        return self.verdicts
+
+
+def _outcome_of(report: pytest.TestReport) -> str:
+    if report.passed:
+        return compliance.PASSED
+    if report.skipped:
+        return compliance.SKIPPED
+    return compliance.FAILED if report.when == "call" else compliance.ERROR
+
+
+def _message(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    text = report.longreprtext or ""
+    lines = [line for line in text.splitlines() if line.startswith("E ")]
+    return "\n".join(lines[:5]) if lines else text[-500:]
+
+
+# -- building a run --------------------------------------------------------------------
+
+
+def build_controller_run(
+    config: pytest.Config,
+    guidelines: Sequence[Guideline],
+    guideline_refs: Sequence[str],
+    guideline_dirs: Sequence[str],
+    target: str | None,
+    cloud_names: Sequence[str],
+    journal_dir: str | None,
+) -> InteropRun:
+    """Select, resolve and start, or raise ConfigurationError with one clear line."""
+    try:
+        selections = compliance.select(guidelines, target)
+    except KeyError:
+        available = sorted({t for g in guidelines for t in g.targets()})
+        raise ConfigurationError(
+            f"--target={target}: no such platform or component in "
+            f"{', '.join(g.id for g in guidelines)}; choose one of: {', '.join(available)}"
+        ) from None
+
+    run_id = new_run_id()
+    embedded: list[Any] = []
+
+    def start_reference(kind: str, profile: str, name: str) -> CloudSpec:
+        if kind == REFERENCE:
+            from pytest_interop.reference import ReferenceCloud
+            from pytest_interop.reference.profiles import PROFILES
+
+            if profile not in PROFILES:
+                raise CloudNotFound(
+                    f"--cloud={name}: unknown reference profile {profile!r}; "
+                    f"choose one of: {', '.join(sorted(PROFILES))}"
+                )
+            reference = ReferenceCloud(profile=profile)
+            reference.start()
+            embedded.append(reference)
+            return CloudSpec(name, "openstack", {"config": reference.cloud_config(name)})
+        from pytest_interop.reference.aws import ReferenceAws
+
+        endpoint = ReferenceAws()
+        endpoint.start()
+        embedded.append(endpoint)
+        return CloudSpec(name, "aws", endpoint.settings())
+
+    specs = []
+    try:
+        for name in dict.fromkeys(cloud_names):  # each cloud once, in order
+            spec = config.hook.pytest_interop_resolve_cloud(config=config, name=name)
+            if spec is None:
+                spec = resolve_cloud(
+                    name, start_reference=lambda kind, profile, n=name: start_reference(
+                        kind, profile, n
+                    )
+                )
+            specs.append(spec)
+    except BaseException:
+        for cloud in embedded:
+            cloud.stop()
+        raise
+
+    if journal_dir is None:
+        journal_dir = str(Path(tempfile.gettempdir()) / "pytest-interop" / run_id)
+    settings = RunSettings(
+        run_id=run_id,
+        guideline_refs=list(guideline_refs),
+        guideline_dirs=list(guideline_dirs),
+        target=target,
+        clouds=[spec.to_dict() for spec in specs],
+        journal_dir=journal_dir,
+    )
+    run = InteropRun(settings, guidelines, selections, specs)
+    run.embedded = embedded
+    return run
+
+
+def build_worker_run(data: dict[str, Any], guidelines: Sequence[Guideline]) -> InteropRun:
+    settings = RunSettings(**data)
+    specs = [CloudSpec.from_dict(spec) for spec in settings.clouds]
+    selections = compliance.select(guidelines, settings.target) if guidelines else []
+    return InteropRun(settings, guidelines, selections, specs)
