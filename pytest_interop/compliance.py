@@ -198,8 +198,6 @@ def _test_result(
         gone = test.name in missing or (test.idempotent_id or "") in missing
         return TestResult(test.name, test.idempotent_id, MISSING if gone else NOT_RUN, flag)
     result = _combine(o.outcome for o in outcomes)
-    if result == SKIPPED:
-        result = NOT_RUN
     worst = next((o for o in outcomes if o.outcome == result), outcomes[0])
     findings: dict[str, Any] = {}
     for outcome in outcomes:
@@ -236,7 +234,7 @@ def evaluate(
     by_name: dict[tuple[str, str], list[TestOutcome]] = {}
     for outcome in outcomes:
         if outcome.idempotent_id:
-            by_id.setdefault((outcome.cloud, outcome.idempotent_id), []).append(outcome)
+            by_id.setdefault((outcome.cloud, outcome.idempotent_id.lower()), []).append(outcome)
         by_name.setdefault((outcome.cloud, outcome.test_name), []).append(outcome)
 
     verdicts = []
@@ -251,7 +249,7 @@ def evaluate(
                     continue
                 test_results = []
                 for test in tests:
-                    found = by_id.get((cloud, test.idempotent_id or ""), [])
+                    found = by_id.get((cloud, (test.idempotent_id or "").lower()), [])
                     if not found:
                         found = by_name.get((cloud, test.name), [])
                     test_results.append(_test_result(test, found, missing_set))

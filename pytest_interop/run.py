@@ -104,6 +104,8 @@ class InteropRun:
         self.resources: dict[str, dict[str, int]] = {}
         self.interrupted = False
         self.verdicts: list[compliance.CloudVerdict] | None = None
+        self.report: dict[str, Any] | None = None
+        self.report_path: Path | None = None
         # Per process: connected adapters and their ledgers.
         self._connected: dict[str, Any] = {}
 

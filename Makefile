@@ -1,0 +1,35 @@
+# The two set-up commands of the README: `make main` (a guideline run against the embedded
+# reference cloud) and `make test` (lint, guideline checks and the whole test suite).
+# Each creates .venv and installs the project into it first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WORKERS ?= auto
+
+.PHONY: main test install lint guidelines clean
+
+$(BIN)/interop: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/interop
+
+main: install
+	$(BIN)/pytest --guideline=2017.01 --guideline=hybrid.2017.01 --cloud=reference \
+		-n $(WORKERS) -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+guidelines: install
+	$(BIN)/interop guideline validate
+	$(BIN)/interop guideline lint --allow-untested
+
+test: lint guidelines
+	$(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) *.egg-info interop-report.json interop-report.html

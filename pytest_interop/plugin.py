@@ -1,0 +1,378 @@
+"""pytest hooks of pytest-interop: the table of contents of a guideline run.
+
+1. options; 2. configure: load guidelines and resolve clouds once, in the controller;
+3. collection: keep the target's tests, run each once per cloud; 4. fixtures (module
+``fixtures``); 5. outcomes travel with capability data in ``user_properties``;
+6. the controller computes verdicts, prints the summary, writes reports, sets the exit status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_interop import compliance
+from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop.findings import FINDINGS_KEY
+from pytest_interop.run import (
+    RUN_KEY,
+    WORKERINPUT_KEY,
+    InteropRun,
+    build_controller_run,
+    build_worker_run,
+)
+from pytest_interop.selection import ID_MARKER, item_idempotent_id, select_items
+
+DEFAULT_REPORT = "interop-report.json"
+DEFAULT_GUIDELINE_DIR = "guidelines"
+MESSAGE_LIMIT = 2000
+
+
+# -- 1. options -----------------------------------------------------------------------
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_interop import newhooks
+
+    pluginmanager.add_hookspecs(newhooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("interop", "interoperability guidelines (pytest-interop)")
+    group.addoption(
+        "--guideline",
+        action="append",
+        default=[],
+        metavar="ID|PATH",
+        help="run this guideline's must-pass tests; repeat for add-ons (e.g. hybrid.2017.01)",
+    )
+    group.addoption(
+        "--guideline-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="where guideline ids are looked up (default: ini interop_guideline_dir)",
+    )
+    group.addoption(
+        "--cloud",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a clouds.yaml cloud, aws:PROFILE@REGION, reference[:PROFILE] or reference-aws; "
+        "repeat for several clouds (default: ini interop_clouds, else reference)",
+    )
+    group.addoption(
+        "--target",
+        default=None,
+        metavar="PLATFORM|COMPONENT",
+        help="the part of the guideline to judge against (default: its broadest platform)",
+    )
+    group.addoption(
+        "--interop-report",
+        default=None,
+        metavar="PATH",
+        help=f"where the JSON compliance report goes (default: {DEFAULT_REPORT})",
+    )
+    group.addoption(
+        "--interop-journal-dir",
+        default=None,
+        metavar="DIR",
+        help="where the resource ledger journals what the run creates (default: a temp dir)",
+    )
+    parser.addini("interop_guideline", "default --guideline values", type="args", default=[])
+    parser.addini(
+        "interop_guideline_dir",
+        "directories where guideline ids are looked up",
+        type="paths",
+        default=[],
+    )
+    parser.addini("interop_clouds", "default --cloud values", type="args", default=[])
+    parser.addini("interop_target", "default --target", default="")
+    parser.addini("interop_report", "default --interop-report path", default="")
+
+
+# -- 2. configure ---------------------------------------------------------------------
+
+
+def _guideline_dirs(config: pytest.Config) -> list[str]:
+    dirs = [str(Path(d).resolve()) for d in config.option.guideline_dir]
+    dirs += [str(p) for p in config.getini("interop_guideline_dir")]
+    fallback = config.rootpath / DEFAULT_GUIDELINE_DIR
+    if not dirs and fallback.is_dir():
+        dirs.append(str(fallback))
+    return dirs
+
+
+def _load_guidelines(refs: list[str], dirs: list[str]) -> list[Any]:
+    from pytest_interop.guideline.loading import load_guideline
+
+    guidelines = [load_guideline(ref, dirs) for ref in refs]
+    ids = [g.id for g in guidelines]
+    if len(set(ids)) != len(ids):
+        raise ConfigurationError(f"--guideline: a guideline is named twice ({', '.join(ids)})")
+    if len(guidelines) > 1 and all(g.is_add_on for g in guidelines):
+        pass  # add-ons alone are fine: they are judged on all their components
+    return guidelines
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{ID_MARKER}(uuid): the stable id a guideline refers to this test by"
+    )
+    config.pluginmanager.import_plugin("pytest_interop.fixtures")
+
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        data = workerinput.get(WORKERINPUT_KEY)
+        if data is not None:
+            from pytest_interop.guideline.loading import load_guideline
+
+            guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
+            config.stash[RUN_KEY] = build_worker_run(data, guidelines)
+        return
+
+    refs = list(config.option.guideline) or list(config.getini("interop_guideline"))
+    clouds = list(config.option.cloud) or list(config.getini("interop_clouds"))
+    if not refs and not clouds:
+        return  # dormant: not a guideline run
+    if not clouds:
+        clouds = ["reference"]
+    target = config.option.target or config.getini("interop_target") or None
+    if config.option.collectonly and not refs:
+        return
+    try:
+        dirs = _guideline_dirs(config)
+        guidelines = _load_guidelines(refs, dirs)
+        run = build_controller_run(
+            config,
+            guidelines,
+            [str(g.path) for g in guidelines],
+            dirs,
+            target,
+            clouds,
+            config.option.interop_journal_dir,
+        )
+    except ConfigurationError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[RUN_KEY] = run
+    config.add_cleanup(run.stop_embedded)
+    config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _run(config: pytest.Config) -> InteropRun | None:
+    return config.stash.get(RUN_KEY, None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker joins the same run and talks to the same clouds."""
+    run = _run(node.config)
+    if run is not None:
+        node.workerinput[WORKERINPUT_KEY] = run.settings.to_dict()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    run = _run(config)
+    if run is None or hasattr(config, "workerinput"):
+        return None
+    lines = [f"interop run {run.settings.run_id}: clouds {', '.join(run.cloud_names)}"]
+    for guideline in run.guidelines:
+        lines.append(f"interop guideline {guideline.id} ({guideline.path})")
+    return lines
+
+
+# -- 3. collection --------------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses a cloud runs once per cloud; ids end in [cloud]."""
+    if "cloud" not in metafunc.fixturenames:
+        return
+    run = _run(metafunc.config)
+    if run is None:
+        return
+    names = run.cloud_names
+    metafunc.parametrize("cloud", names, ids=names, indirect=True, scope="session")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    run = _run(config)
+    if run is None or not run.has_guideline:
+        return
+    result = select_items(items, run.selections)
+    if result.deselected:
+        config.hook.pytest_deselected(items=result.deselected)
+        items[:] = result.kept
+    run.missing.update(result.missing)
+    run.renamed.update(result.renamed)
+
+
+# -- 4. the cloud fixture (the rest live in pytest_interop.fixtures) -------------------
+
+
+@pytest.fixture(scope="session")
+def cloud(request: pytest.FixtureRequest) -> Any:
+    """The adapter of the cloud this test item runs on."""
+    run = _run(request.config)
+    name = getattr(request, "param", None)
+    if run is None or name is None:
+        raise pytest.UsageError(
+            "this test needs a cloud: run it with --cloud=NAME (e.g. --cloud=reference) "
+            "or --guideline=ID"
+        )
+    return run.connect(name, request.config.hook)
+
+
+# -- 5. outcomes ----------------------------------------------------------------------
+
+
+def _cloud_param(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    return callspec.params.get("cloud")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report: pytest.TestReport = yield
+    run = _run(item.config)
+    cloud = _cloud_param(item)
+    if run is None or cloud is None:
+        return report
+    data: dict[str, Any] = {"cloud": cloud, "idempotent_id": item_idempotent_id(item)}
+    excinfo = call.excinfo
+    if excinfo is not None and excinfo.errisinstance(NotApplicable):
+        reason = str(excinfo.value)
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"not applicable: {reason}")
+        data["outcome"] = compliance.NOT_APPLICABLE
+        data["message"] = run.redactor(reason)
+    elif excinfo is not None and excinfo.errisinstance(InfrastructureError):
+        data["outcome"] = compliance.ERROR
+        data["error_kind"] = compliance.INFRASTRUCTURE
+        data["call"] = excinfo.value.call
+        data["message"] = run.redactor(excinfo.exconly())[:MESSAGE_LIMIT]
+    elif excinfo is not None and not report.skipped:
+        data["message"] = run.redactor(excinfo.exconly())[:MESSAGE_LIMIT]
+    findings = item.stash.get(FINDINGS_KEY, None)
+    if findings:
+        data["findings"] = _jsonable(findings)
+    report.user_properties = [*report.user_properties, ("interop", data)]
+    return report
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+class OutcomeRecorder:
+    """Controller side (also of a serial run): folds each phase report into its outcome.
+
+    A plugin object per run rather than a module-level hook, so nested runs (pytester)
+    never see each other's reports.
+    """
+
+    def __init__(self, run: InteropRun) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.run.record(report)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: what a worker alone knew — selection gaps, what it created and removed."""
+    run = _run(node.config)
+    output = getattr(node, "workeroutput", None) or {}
+    data = output.get(WORKERINPUT_KEY)
+    if run is None or data is None:
+        return
+    run.missing.update(data.get("missing", []))
+    run.renamed.update(data.get("renamed", {}))
+    run.add_resource_totals(data.get("resources", {}))
+
+
+# -- 6. the end -----------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    run = _run(config)
+    if run is None:
+        return
+    totals = run.release_clouds()
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKERINPUT_KEY] = {
+            "missing": sorted(run.missing),
+            "renamed": run.renamed,
+            "resources": totals,
+        }
+        return
+    run.add_resource_totals(totals)
+    if not run.has_guideline:
+        return
+    run.finished = dt.datetime.now(dt.UTC)
+    run.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop)
+    run.evaluate()
+    report = _build_report(run)
+    path = config.option.interop_report or config.getini("interop_report") or DEFAULT_REPORT
+    from pytest_interop.report.json_report import write_report
+
+    run.report = report
+    run.report_path = write_report(Path(config.invocation_params.dir, path), report)
+    by_verdict = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
+    if exitstatus in by_verdict:
+        compliant = all(v.compliant for v in run.verdicts or [])
+        session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
+
+
+def _build_report(run: InteropRun) -> dict[str, Any]:
+    from pytest_interop.clouds.registry import public_identity
+    from pytest_interop.report.json_report import build_report
+
+    finished = run.finished or dt.datetime.now(dt.UTC)
+    main = next((g for g in run.guidelines if not g.is_add_on), None)
+    target = run.settings.target or (main.broadest_platform if main else None)
+    return build_report(
+        run_id=run.settings.run_id,
+        guidelines=run.guidelines,
+        target=target,
+        started=run.started.isoformat(),
+        finished=finished.isoformat(),
+        duration_seconds=(finished - run.started).total_seconds(),
+        interrupted=run.interrupted,
+        verdicts=run.verdicts or [],
+        identities={name: public_identity(spec) for name, spec in run.specs.items()},
+        resources_used=run.resources,
+        outcomes=run.outcomes(),
+        missing=sorted(run.missing),
+        renamed=run.renamed,
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    run = _run(config)
+    report = getattr(run, "report", None) if run is not None else None
+    if report is None:
+        return
+    from pytest_interop.report.terminal import summary_lines
+
+    terminalreporter.section("interop compliance")
+    for line in summary_lines(report):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"report: {os.path.relpath(run.report_path)}")
