@@ -163,9 +163,7 @@ def select(guidelines: Sequence[Guideline], target: str | None) -> list[Selectio
     for guideline in guidelines:
         if target is not None and target in guideline.targets():
             statuses = guideline.capability_statuses(target)
-        elif guideline.is_add_on:
-            statuses = guideline.capability_statuses(None)
-        elif target is None:
+        elif guideline.is_add_on or target is None:
             statuses = guideline.capability_statuses(None)
         else:
             raise KeyError(target)

@@ -30,6 +30,12 @@ from pytest_interop.selection import ID_MARKER, item_idempotent_id, select_items
 DEFAULT_REPORT = "interop-report.json"
 DEFAULT_GUIDELINE_DIR = "guidelines"
 MESSAGE_LIMIT = 2000
+# Exit statuses a verdict replaces; usage errors, interrupts and crashes keep pytest's.
+EXIT_BY_VERDICT = (
+    pytest.ExitCode.OK,
+    pytest.ExitCode.TESTS_FAILED,
+    pytest.ExitCode.NO_TESTS_COLLECTED,
+)
 
 
 # -- 1. options -----------------------------------------------------------------------
@@ -114,8 +120,6 @@ def _load_guidelines(refs: list[str], dirs: list[str]) -> list[Any]:
     ids = [g.id for g in guidelines]
     if len(set(ids)) != len(ids):
         raise ConfigurationError(f"--guideline: a guideline is named twice ({', '.join(ids)})")
-    if len(guidelines) > 1 and all(g.is_add_on for g in guidelines):
-        pass  # add-ons alone are fine: they are judged on all their components
     return guidelines
 
 
@@ -335,8 +339,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     run.report = report
     run.report_path = write_report(Path(config.invocation_params.dir, path), report)
-    by_verdict = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
-    if exitstatus in by_verdict:
+    if exitstatus in EXIT_BY_VERDICT:
         compliant = all(v.compliant for v in run.verdicts or [])
         session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
 

@@ -269,9 +269,8 @@ def build_controller_run(
             spec = config.hook.pytest_interop_resolve_cloud(config=config, name=name)
             if spec is None:
                 spec = resolve_cloud(
-                    name, start_reference=lambda kind, profile, n=name: start_reference(
-                        kind, profile, n
-                    )
+                    name,
+                    start_reference=lambda kind, profile, n=name: start_reference(kind, profile, n),
                 )
             specs.append(spec)
     except BaseException:

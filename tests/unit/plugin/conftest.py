@@ -123,9 +123,7 @@ def synthetic_guideline() -> dict:
             "cap-create": cap(
                 {**_tests("test_create"), **_tests("test_flagged_but_broken", flagged=True)}
             ),
-            "cap-renamed": cap(
-                {NODE + "test_old_name": {"idempotent_id": IDS["renamed"]}}
-            ),
+            "cap-renamed": cap({NODE + "test_old_name": {"idempotent_id": IDS["renamed"]}}),
             "cap-lock": cap({NODE + "test_lock": {"idempotent_id": IDS["lock"]}}),
             "cap-advisory": cap({NODE + "test_advisory_fails": {"idempotent_id": IDS["advisory"]}}),
             "cap-missing": cap({NODE + "test_gone": {"idempotent_id": IDS["missing"]}}),

@@ -58,9 +58,7 @@ def test_not_applicable_required_capability_makes_a_cloud_not_compliant(synth):
     verdicts = {c["name"]: c["verdict"] for c in report["clouds"]}
     assert verdicts == {"memory:ok": "compliant", "memory:nolock": "not compliant"}
     assert capability_results(report, "memory:nolock")["cap-lock"] == "not_applicable"
-    (outcome,) = [
-        o for o in report["outcomes"] if o["nodeid"] == NODE + "test_lock[memory:nolock]"
-    ]
+    (outcome,) = [o for o in report["outcomes"] if o["nodeid"] == NODE + "test_lock[memory:nolock]"]
     assert outcome["outcome"] == "not_applicable"
     assert "has no server lock" in outcome["message"]
     result.stdout.fnmatch_lines(["memory:nolock: NOT COMPLIANT*", "*NOT_APPLICABLE*cap-lock*"])
