@@ -1,0 +1,1 @@
+"""The reference cloud's own admin API: counters for benchmarks and leak tests."""

@@ -1,0 +1,158 @@
+"""The one place the compute model meets the SSH machines (``reference.machines``).
+
+Until that package offers ``MachineHost``, servers are API-only: no SSH endpoint, and the
+console log is a short boot log without host keys. Machine calls never raise into the API:
+a machine failure is logged and the server goes on as the API says.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from typing import Any
+
+from pytest_interop.reference.addresses import allocate_loopback, release_loopback
+
+LOG = logging.getLogger(__name__)
+
+try:  # the SSH helper's package; absent in API-only builds
+    from pytest_interop.reference.machines import MachineHost
+except ImportError:  # pragma: no cover - depends on what is installed
+    MachineHost = None  # type: ignore[assignment,misc]
+
+
+def machines_available() -> bool:
+    return MachineHost is not None
+
+
+def pick_ssh_port() -> int:
+    """22 if this process may bind it on loopback, otherwise a free port."""
+    probe_ip = allocate_loopback()
+    try:
+        for port in (22, 0):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((probe_ip if port == 22 else "127.0.0.1", port))
+                except OSError as exc:
+                    if exc.errno in (errno.EACCES, errno.EADDRINUSE, errno.EPERM):
+                        continue
+                    raise
+                return sock.getsockname()[1]
+    finally:
+        release_loopback(probe_ip)
+    raise OSError("no SSH port could be bound on loopback")
+
+
+class MachineGlue:
+    """Creates, drives and destroys one machine per ACTIVE server."""
+
+    def __init__(self, ssh_port: int, *, enabled: bool = True) -> None:
+        self.ssh_port = ssh_port
+        self._host: Any = MachineHost(ssh_port) if (enabled and MachineHost) else None
+        self._machines: dict[str, Any] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._host is not None
+
+    def has(self, server_id: str) -> bool:
+        return server_id in self._machines
+
+    def create(
+        self,
+        server_id: str,
+        *,
+        hostname: str,
+        login_user: str,
+        authorized_keys: list[str],
+        vcpus: int,
+        ram_mb: int,
+        disk_gb: int,
+        image_name: str,
+        root_login: str,
+        sudo_requires_tty: bool,
+    ) -> bool:
+        if self._host is None:
+            return True
+        try:
+            machine = self._host.create(
+                server_id,
+                hostname=hostname,
+                login_user=login_user,
+                authorized_keys=authorized_keys,
+                vcpus=vcpus,
+                ram_mb=ram_mb,
+                disk_gb=disk_gb,
+                image_name=image_name,
+                root_login=root_login,
+                sudo_requires_tty=sudo_requires_tty,
+            )
+        except Exception:
+            LOG.exception("reference cloud: machine for server %s could not be created", server_id)
+            return False
+        self._machines[server_id] = machine
+        return True
+
+    def _call(self, server_id: str, method: str, *args: Any) -> None:
+        machine = self._machines.get(server_id)
+        if machine is None:
+            return
+        try:
+            getattr(machine, method)(*args)
+        except Exception:
+            LOG.exception("reference cloud: machine %s of server %s failed", method, server_id)
+
+    def listen(self, server_id: str, address: str) -> None:
+        self._call(server_id, "listen", address)
+
+    def unlisten(self, server_id: str, address: str) -> None:
+        self._call(server_id, "unlisten", address)
+
+    def power_off(self, server_id: str) -> None:
+        self._call(server_id, "power_off")
+
+    def power_on(self, server_id: str) -> None:
+        self._call(server_id, "power_on")
+
+    def reboot(self, server_id: str) -> None:
+        self._call(server_id, "reboot")
+
+    def resize(self, server_id: str, vcpus: int, ram_mb: int, disk_gb: int) -> None:
+        self._call(server_id, "resize", vcpus, ram_mb, disk_gb)
+
+    def rebuild(
+        self, server_id: str, image_name: str, login_user: str, authorized_keys: list[str]
+    ) -> None:
+        self._call(server_id, "rebuild", image_name, login_user, authorized_keys)
+
+    def destroy(self, server_id: str) -> None:
+        machine = self._machines.pop(server_id, None)
+        if machine is not None:
+            try:
+                machine.destroy()
+            except Exception:
+                LOG.exception("reference cloud: machine of server %s not destroyed", server_id)
+
+    def console_log(self, server_id: str, hostname: str) -> str:
+        machine = self._machines.get(server_id)
+        if machine is not None:
+            try:
+                return str(machine.console_log())
+            except Exception:
+                LOG.exception("reference cloud: console log of server %s failed", server_id)
+        return (
+            f"[    0.000000] Linux version 5.15.0 (reference cloud)\n"
+            f"Cloud-init v. 23.1 running 'init' for {hostname}\n"
+            f"Cloud-init v. 23.1 finished. Datasource DataSourceOpenStack.\n"
+        )
+
+    def close(self) -> None:
+        for server_id in list(self._machines):
+            self.destroy(server_id)
+        if self._host is not None:
+            try:
+                self._host.close()
+            except Exception:
+                LOG.exception("reference cloud: machine host did not close")

@@ -1,0 +1,1 @@
+"""Plumbing shared by the reference cloud's services: errors, wire helpers, the WSGI app."""

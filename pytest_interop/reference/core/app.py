@@ -1,0 +1,115 @@
+"""The WSGI application: route, count, inject faults, authenticate, call the service."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from pytest_interop.reference.core.errors import ApiError
+from pytest_interop.reference.core.routing import Route
+from pytest_interop.reference.core.wire import RequestContext
+
+if TYPE_CHECKING:
+    from pytest_interop.reference.state import CloudState
+
+LOG = logging.getLogger(__name__)
+
+ErrorFactory = Callable[[str, int], ApiError]
+
+
+class ReferenceApp:
+    """Dispatches every request of the reference cloud to its service's handler."""
+
+    def __init__(
+        self,
+        state: CloudState,
+        routes: Sequence[Route],
+        error_factories: dict[str, ErrorFactory],
+    ) -> None:
+        self.state = state
+        self.routes: dict[str, Route] = {}
+        rules = []
+        for index, item in enumerate(routes):
+            endpoint = f"r{index}"
+            self.routes[endpoint] = item
+            rules.append(Rule(item.path, methods=list(item.methods), endpoint=endpoint))
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=True)
+        self.error_factories = error_factories
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.dispatch(request)
+        response.headers["X-OpenStack-Request-Id"] = f"req-{uuid.uuid4()}"
+        return response(environ, start_response)
+
+    def _error(self, service: str, message: str, status: int) -> ApiError:
+        factory = self.error_factories.get(service)
+        if factory is None:
+            return ApiError(message, status)
+        return factory(message, status)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        service = path.strip("/").split("/", 1)[0]
+        adapter = self.url_map.bind("reference")
+        try:
+            endpoint, values = adapter.match(path, method=request.method)
+        except MethodNotAllowed:
+            return self._error(service, "The method is not allowed.", 405).response()
+        except NotFound:
+            return self._error(service, "The resource could not be found.", 404).response()
+        route = self.routes[endpoint]
+        method = "GET" if request.method == "HEAD" and "HEAD" not in route.methods else None
+        self.state.counters.count_call(route.service, method or request.method, route.template)
+        try:
+            if route.faults:
+                self._inject_faults(route)
+            context = self._authenticate(request, route)
+            return route.handler(context, request, **values)
+        except ApiError as exc:
+            return exc.response()
+        except Exception:
+            LOG.exception("reference cloud: %s %s failed", request.method, route.template)
+            return self._error(route.service, "An unexpected error occurred.", 500).response()
+
+    def _inject_faults(self, route: Route) -> None:
+        faults = self.state.faults
+        delay = faults.api_latency()
+        if delay > 0:
+            time.sleep(delay)
+        outcome = faults.api_outcome()
+        if outcome == "rate_limited":
+            retry_after = faults.settings.retry_after
+            error = self._error(route.service, "This request was rate-limited.", 429)
+            error.headers["Retry-After"] = str(retry_after)
+            error.kind = "rate_limited"
+            raise error
+        if outcome == "server_error":
+            raise self._error(route.service, "Injected fault: the service failed.", 503)
+
+    def _authenticate(self, request: Request, route: Route) -> RequestContext:
+        context = RequestContext(base_url=self.state.base_url)
+        if not route.authenticated:
+            return context
+        token_id = request.headers.get("X-Auth-Token", "")
+        token = self.state.identity.validate_token(token_id) if token_id else None
+        if token is None:
+            raise self._error(
+                route.service, "The request you have made requires authentication.", 401
+            )
+        context.token_id = token.id
+        context.user_id = token.user.id
+        context.user_name = token.user.name
+        context.project_id = token.project.id
+        context.project_name = token.project.name
+        context.roles = tuple(token.roles)
+        if route.admin_only and not context.is_admin:
+            raise self._error(route.service, "This action requires the admin role.", 403)
+        return context
