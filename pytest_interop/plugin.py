@@ -30,6 +30,11 @@ from pytest_interop.selection import ID_MARKER, item_idempotent_id, select_items
 DEFAULT_REPORT = "interop-report.json"
 DEFAULT_GUIDELINE_DIR = "guidelines"
 MESSAGE_LIMIT = 2000
+SDK_INTERNAL_WARNINGS = (
+    "openstack.warnings.OpenStackDeprecationWarning",
+    "openstack.warnings.RemovedInSDK50Warning",
+    "openstack.warnings.RemovedInSDK60Warning",
+)
 # Exit statuses a verdict replaces; usage errors, interrupts and crashes keep pytest's.
 EXIT_BY_VERDICT = (
     pytest.ExitCode.OK,
@@ -137,6 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
             config.stash[RUN_KEY] = build_worker_run(data, guidelines)
+            _quiet_sdk_warnings(config)
         return
 
     refs = list(config.option.guideline) or list(config.getini("interop_guideline"))
@@ -163,8 +169,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_KEY] = run
+    _quiet_sdk_warnings(config)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _quiet_sdk_warnings(config: pytest.Config) -> None:
+    """The SDKs' deprecation warnings are raised inside the SDKs, not by the tests."""
+    for warning in SDK_INTERNAL_WARNINGS:
+        config.addinivalue_line("filterwarnings", f"ignore::{warning}")
 
 
 def _run(config: pytest.Config) -> InteropRun | None:
