@@ -18,6 +18,8 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.guideline.cli",
     "pytest_interop.reference.cli",
     "pytest_interop.clouds.cli",
+    "pytest_interop.submission.cli",
+    "pytest_interop.report.cli",
 )
 
 USAGE_ERROR = 2

@@ -1,0 +1,898 @@
+"""The OpenStack adapter: the behavioural interface over openstacksdk's proxies.
+
+Connections come from openstacksdk's own configuration (a clouds.yaml name, resolved on the
+worker) or from a full cloud config dict (the reference cloud's). An ``interop`` key in either
+carries our settings: ``ssh_port`` and discovery overrides (``image``, ``flavor``, ``network``,
+``login_user``). Servers carry the run id in their metadata; floating IPs and security groups
+in their description; key pairs, which have neither, in their name.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pytest_interop.clouds import discovery
+from pytest_interop.clouds.base import (
+    DEFAULT_ACTION_TIMEOUT,
+    DEFAULT_BOOT_TIMEOUT,
+    DEFAULT_DELETE_TIMEOUT,
+    Address,
+    Cloud,
+    Flavor,
+    Image,
+    KeyPair,
+    Network,
+    Reachable,
+    ResourceNotFound,
+    SecurityRule,
+    Server,
+)
+from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
+from pytest_interop.errors import ConfigurationError, InfrastructureError
+from pytest_interop.redaction import secret_values
+from pytest_interop.resources import (
+    CREATED_AT_KEY,
+    NAME_PREFIX,
+    TAG_KEY,
+    CleanupSummary,
+    LedgerRecord,
+    ResourceLedger,
+    run_prefix,
+)
+
+T = TypeVar("T")
+
+
+def _classify(exc: BaseException) -> Failure:
+    from keystoneauth1 import exceptions as ks_exceptions
+    from openstack import exceptions as os_exceptions
+
+    if isinstance(exc, os_exceptions.HttpException):
+        status = exc.status_code or 0
+        if status == 429 or status >= 500:
+            response = getattr(exc, "response", None)
+            header = response.headers.get("Retry-After") if response is not None else None
+            return Failure(True, parse_retry_after(header))
+        return Failure(False)
+    if isinstance(
+        exc,
+        ks_exceptions.ConnectFailure
+        | ks_exceptions.ConnectTimeout
+        | ks_exceptions.RetriableConnectionFailure
+        | ConnectionError,
+    ):
+        return Failure(True)
+    try:
+        import requests
+
+        if isinstance(exc, requests.ConnectionError):
+            return Failure(True)
+    except ImportError:  # pragma: no cover - requests comes with keystoneauth1
+        pass
+    return Failure(False)
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    from openstack import exceptions as os_exceptions
+
+    return isinstance(exc, os_exceptions.NotFoundException)
+
+
+def _status_code(exc: BaseException) -> int:
+    return int(getattr(exc, "status_code", 0) or 0)
+
+
+def _tag_text(run_id: str) -> str:
+    """What a description carries where the resource has no metadata or tags."""
+    return f"{TAG_KEY}={run_id} {CREATED_AT_KEY}={int(time.time())}"
+
+
+def _parse_tag_text(text: str | None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for word in (text or "").split():
+        key, sep, value = word.partition("=")
+        if sep and key in (TAG_KEY, CREATED_AT_KEY):
+            found[key] = value
+    return found
+
+
+def _epoch(text: str | None) -> float | None:
+    if not text:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+class OpenStackCloud(Cloud):
+    provider = "openstack"
+    resize_needs_confirmation = True
+
+    def __init__(
+        self,
+        name: str,
+        connection: Any,
+        *,
+        ledger: ResourceLedger | None = None,
+        settings: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(name, ledger)
+        self._conn = connection
+        self._retry = retry or RetryPolicy()
+        self._interop: dict[str, Any] = dict(settings or {})
+        self.ssh_port = int(self._interop.get("ssh_port") or 22)
+        self._secrets = sorted(secret_values(connection.config.config))
+
+    @classmethod
+    def from_spec(cls, spec: Any, ledger: ResourceLedger | None) -> OpenStackCloud:
+        import openstack.connection
+
+        settings = dict(spec.settings)
+        if "config" in settings:
+            config = dict(settings["config"])
+            interop = dict(config.pop("interop", None) or {})
+            connection = openstack.connection.Connection(**config)
+        elif "cloud" in settings:
+            connection = openstack.connection.Connection(
+                cloud=settings["cloud"], region_name=settings.get("region_name")
+            )
+            interop = dict(connection.config.config.get("interop") or {})
+        else:
+            raise ConfigurationError(
+                f"--cloud={spec.name}: openstack settings need 'cloud' or 'config'"
+            )
+        interop.update(settings.get("interop") or {})
+        return cls(spec.name, connection, ledger=ledger, settings=interop)
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _call(self, call: str, fn: Callable[[], T]) -> T:
+        try:
+            return self._retry.call(call, fn, classify=_classify, secrets=self._secrets)
+        except InfrastructureError:
+            raise
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise ResourceNotFound(f"{call}: not found") from None
+            status = _status_code(exc)
+            if status >= 500:
+                raise InfrastructureError(f"{call} failed with {status}", call=call) from None
+            raise
+
+    def _intend(self, kind: str, name: str | None, **detail: Any) -> LedgerRecord | None:
+        return self.ledger.intend(kind, name, **detail) if self.ledger is not None else None
+
+    def _created(self, record: LedgerRecord | None, resource_id: str, **detail: Any) -> None:
+        if record is not None and self.ledger is not None:
+            self.ledger.record_created(record, resource_id, **detail)
+
+    def _forget(self, kind: str, resource_id: str) -> None:
+        if self.ledger is not None:
+            self.ledger.mark_deleted(kind, resource_id)
+
+    def _tag_text(self) -> str:
+        return _tag_text(self.ledger.run_id) if self.ledger is not None else ""
+
+    @property
+    def native(self) -> Any:
+        return self._conn
+
+    def identity(self) -> dict[str, Any]:
+        config = self._conn.config
+        auth = config.config.get("auth") or {}
+        return {
+            "name": self.name,
+            "provider": self.provider,
+            "region": config.get_region_name(),
+            "auth_url": auth.get("auth_url"),
+            "project": auth.get("project_name") or auth.get("project_id"),
+            "profile": self._interop.get("profile"),
+        }
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            super().close()
+
+    # -- key pairs -------------------------------------------------------------------------
+    @staticmethod
+    def _keypair(item: Any, path: str | None = None) -> KeyPair:
+        return KeyPair(item.name, item.fingerprint or "", (item.public_key or "").strip(), path)
+
+    def create_keypair(self, name: str | None = None) -> KeyPair:
+        """Let Nova generate the key; since microversion 2.92 it will not, so generate it here."""
+        from openstack import exceptions as os_exceptions
+
+        name = name or self.resource_name("keypair")
+        record = self._intend("keypair", name)
+        try:
+            created = self._call(
+                "nova.keypairs.create", lambda: self._conn.compute.create_keypair(name=name)
+            )
+        except os_exceptions.BadRequestException:
+            if record is not None and self.ledger is not None:
+                self.ledger.record_abandoned(record)
+            return self._generate_and_import(name)
+        self._created(record, name)
+        self.findings["keypair_generated_by"] = "cloud"
+        path = self.write_private_key(name, created.private_key) if created.private_key else None
+        return self._keypair(created, path)
+
+    def _generate_and_import(self, name: str) -> KeyPair:
+        from pytest_interop.nodes import generate_keypair
+
+        private_key_path, public_key = generate_keypair(self.key_dir)
+        imported = self.import_keypair(public_key, name)
+        self.findings["keypair_generated_by"] = "client"
+        return KeyPair(
+            imported.name, imported.fingerprint, imported.public_key, str(private_key_path)
+        )
+
+    def import_keypair(self, public_key: str, name: str | None = None) -> KeyPair:
+        name = name or self.resource_name("keypair")
+        record = self._intend("keypair", name)
+        created = self._call(
+            "nova.keypairs.create",
+            lambda: self._conn.compute.create_keypair(name=name, public_key=public_key.strip()),
+        )
+        self._created(record, name)
+        return self._keypair(created)
+
+    def get_keypair(self, name: str) -> KeyPair:
+        return self._keypair(
+            self._call("nova.keypairs.get", lambda: self._conn.compute.get_keypair(name))
+        )
+
+    def list_keypairs(self) -> list[KeyPair]:
+        items = self._call("nova.keypairs.list", lambda: list(self._conn.compute.keypairs()))
+        return [self._keypair(item) for item in items]
+
+    def delete_keypair(self, name: str) -> None:
+        self._call(
+            "nova.keypairs.delete",
+            lambda: self._conn.compute.delete_keypair(name, ignore_missing=False),
+        )
+        self._forget("keypair", name)
+
+    # -- images, flavors, networks ---------------------------------------------------------
+    @staticmethod
+    def _image(item: Any) -> Image:
+        properties = dict(item.properties or {})
+        for key in ("os_admin_user", "os_distro", "os_type", "os_version"):
+            value = getattr(item, key, None)
+            if value:
+                properties[key] = value
+        return Image(
+            id=item.id,
+            name=item.name or item.id,
+            os_distro=item.os_distro,
+            min_disk_gb=int(item.min_disk or 0),
+            min_ram_mb=int(item.min_ram or 0),
+            properties=properties,
+            status=(item.status or "active").lower(),
+        )
+
+    def list_images(self) -> list[Image]:
+        items = self._call("glance.images.list", lambda: list(self._conn.image.images()))
+        return [self._image(item) for item in items]
+
+    def get_image(self, image_id: str) -> Image:
+        return self._image(
+            self._call("glance.images.get", lambda: self._conn.image.get_image(image_id))
+        )
+
+    @staticmethod
+    def _flavor(item: Any) -> Flavor:
+        return Flavor(item.id, item.name, int(item.vcpus), int(item.ram), int(item.disk))
+
+    def list_flavors(self) -> list[Flavor]:
+        items = self._call(
+            "nova.flavors.list", lambda: list(self._conn.compute.flavors(details=True))
+        )
+        return [self._flavor(item) for item in items]
+
+    def get_flavor(self, flavor_id: str) -> Flavor:
+        return self._flavor(
+            self._call("nova.flavors.get", lambda: self._conn.compute.get_flavor(flavor_id))
+        )
+
+    def _raw_networks(self) -> list[Any]:
+        return self._call("neutron.networks.list", lambda: list(self._conn.network.networks()))
+
+    def list_networks(self) -> list[Network]:
+        return [
+            Network(n.id, n.name, bool(n.is_router_external), bool(n.is_shared))
+            for n in self._raw_networks()
+        ]
+
+    # -- discovery -------------------------------------------------------------------------
+    def _override(self, key: str) -> str | None:
+        return discovery.override_of({"interop": self._interop}, key)
+
+    def discover_image(self) -> Image:
+        choice, source = discovery.choose_image(
+            self.list_images(),
+            override=self._override("image"),
+            login_user=self._override("login_user"),
+        )
+        image = choice.value
+        self.findings.update(
+            image=image.name,
+            image_id=image.id,
+            image_choice=choice.reason,
+            login_user=image.login_user,
+            login_user_source=source,
+        )
+        return image
+
+    def discover_flavor(self, image: Image | None = None) -> Flavor:
+        choice = discovery.choose_flavor(
+            self.list_flavors(), image, override=self._override("flavor")
+        )
+        self.findings.update(flavor=choice.value.name, flavor_choice=choice.reason)
+        return choice.value
+
+    def discover_network(self) -> Network | None:
+        raw = self._raw_networks()
+        project = self._conn.current_project_id
+        networks = [
+            Network(n.id, n.name, bool(n.is_router_external), bool(n.is_shared)) for n in raw
+        ]
+        choice = discovery.choose_network(
+            networks,
+            override=self._override("network"),
+            project_networks={n.id for n in raw if n.project_id == project},
+        )
+        self.findings.update(
+            network=choice.value.name if choice.value else None, network_choice=choice.reason
+        )
+        return choice.value
+
+    # -- servers ---------------------------------------------------------------------------
+    @staticmethod
+    def _server(item: Any) -> Server:
+        addresses: list[Address] = []
+        for network, entries in (item.addresses or {}).items():
+            for entry in entries:
+                kind = "floating" if entry.get("OS-EXT-IPS:type") == "floating" else "fixed"
+                addresses.append(
+                    Address(entry["addr"], kind, int(entry.get("version", 4)), network)
+                )
+        flavor = item.flavor or {}
+        flavor_id = (
+            flavor.get("id") or flavor.get("original_name") or flavor.get("name")
+            if isinstance(flavor, Mapping)
+            else getattr(flavor, "id", None) or getattr(flavor, "name", None)
+        )
+        image = item.image or {}
+        image_id = image.get("id") if isinstance(image, Mapping) else getattr(image, "id", None)
+        return Server(
+            id=item.id,
+            name=item.name,
+            status=item.status or "UNKNOWN",
+            image_id=image_id,
+            flavor_id=flavor_id,
+            key_name=item.key_name,
+            addresses=tuple(addresses),
+            metadata=dict(item.metadata or {}),
+            locked=item.is_locked,
+            created_at=item.created_at,
+            provider_status=item.status,
+        )
+
+    def create_server(
+        self,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        flavor: Flavor | str | None = None,
+        network: Network | str | None = None,
+        key_name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        security_rule: SecurityRule | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> Server:
+        if image is None and flavor is None and network is None:
+            image, flavor, network = self.boot_defaults()
+        if image is None:
+            image = self.discover_image()
+        if flavor is None:
+            flavor = self.discover_flavor(image if isinstance(image, Image) else None)
+        if network is None:
+            network = self.discover_network()
+        name = name or self.resource_name("server")
+        tags = {CREATED_AT_KEY: str(int(time.time()))}
+        if self.ledger is not None:
+            tags[TAG_KEY] = self.ledger.run_id
+        attrs: dict[str, Any] = {
+            "name": name,
+            "image_id": image.id if isinstance(image, Image) else image,
+            "flavor_id": flavor.id if isinstance(flavor, Flavor) else flavor,
+            "metadata": {**tags, **(metadata or {})},
+        }
+        if network is not None:
+            attrs["networks"] = [{"uuid": network.id if isinstance(network, Network) else network}]
+        if key_name:
+            attrs["key_name"] = key_name
+        if security_rule is not None:
+            attrs["security_groups"] = [{"name": security_rule.group_name}]
+        record = self._intend("server", name)
+        started = time.monotonic()
+        created = self._call(
+            "nova.servers.create", lambda: self._conn.compute.create_server(**attrs)
+        )
+        self._created(record, created.id)
+        if not wait:
+            return self._server(created)
+        server = self.wait_for_server(created.id, "ACTIVE", timeout=timeout)
+        self.findings["boot_seconds"] = round(time.monotonic() - started, 2)
+        return server
+
+    def _fault(self, server_id: str) -> str:
+        try:
+            item = self._conn.compute.get_server(server_id)
+        except Exception:
+            return ""
+        fault = item.fault or {}
+        return str(fault.get("message") or "") if isinstance(fault, Mapping) else ""
+
+    def wait_for_server(
+        self, server_id: str, status: str = "ACTIVE", *, timeout: float = DEFAULT_BOOT_TIMEOUT
+    ) -> Server:
+        def failed(server: Server) -> str | None:
+            if server.status == "ERROR" and status != "ERROR":
+                fault = self._fault(server_id)
+                return f"server {server_id} went to ERROR" + (f": {fault}" if fault else "")
+            return None
+
+        return wait_until(
+            f"nova.servers.get({server_id}) waiting for {status}",
+            lambda: self.get_server(server_id),
+            done=lambda s: s.status == status,
+            failed=failed,
+            timeout=timeout,
+            describe=lambda s: s.status,
+        )
+
+    def get_server(self, server_id: str) -> Server:
+        return self._server(
+            self._call("nova.servers.get", lambda: self._conn.compute.get_server(server_id))
+        )
+
+    def list_servers(self) -> list[Server]:
+        items = self._call(
+            "nova.servers.list", lambda: list(self._conn.compute.servers(details=True))
+        )
+        return [self._server(item) for item in items]
+
+    def _wait_gone(self, server_id: str, timeout: float) -> None:
+        def gone() -> bool:
+            try:
+                self.get_server(server_id)
+            except ResourceNotFound:
+                return True
+            return False
+
+        wait_until(
+            f"nova.servers.delete({server_id}) waiting for the server to go",
+            gone,
+            done=bool,
+            timeout=timeout,
+            describe=lambda _: "present",
+        )
+
+    def delete_server(
+        self, server_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        self._call(
+            "nova.servers.delete",
+            lambda: self._conn.compute.delete_server(server_id, ignore_missing=False),
+        )
+        if wait:
+            self._wait_gone(server_id, timeout)
+        self._forget("server", server_id)
+
+    def get_server_metadata(self, server_id: str) -> dict[str, str]:
+        item = self._call(
+            "nova.servers.metadata.get",
+            lambda: self._conn.compute.fetch_server_metadata(server_id),
+        )
+        return dict(item.metadata or {})
+
+    def set_server_metadata(self, server_id: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        item = self._call(
+            "nova.servers.metadata.set",
+            lambda: self._conn.compute.set_server_metadata(server_id, **dict(metadata)),
+        )
+        return dict(item.metadata or {})
+
+    def delete_server_metadata(self, server_id: str, keys: Sequence[str]) -> None:
+        self._call(
+            "nova.servers.metadata.delete",
+            lambda: self._conn.compute.delete_server_metadata(server_id, list(keys)),
+        )
+
+    def _act(
+        self,
+        call: str,
+        fn: Callable[[], Any],
+        server_id: str,
+        status: str,
+        wait: bool,
+        timeout: float,
+    ) -> Server:
+        self._call(call, fn)
+        if wait:
+            return self.wait_for_server(server_id, status, timeout=timeout)
+        return self.get_server(server_id)
+
+    def reboot_server(
+        self,
+        server_id: str,
+        *,
+        hard: bool = False,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Server:
+        kind = "HARD" if hard else "SOFT"
+        return self._act(
+            "nova.servers.action.reboot",
+            lambda: self._conn.compute.reboot_server(server_id, kind),
+            server_id,
+            "ACTIVE",
+            wait,
+            timeout,
+        )
+
+    def stop_server(
+        self, server_id: str, *, wait: bool = True, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Server:
+        return self._act(
+            "nova.servers.action.os-stop",
+            lambda: self._conn.compute.stop_server(server_id),
+            server_id,
+            "SHUTOFF",
+            wait,
+            timeout,
+        )
+
+    def start_server(
+        self, server_id: str, *, wait: bool = True, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Server:
+        return self._act(
+            "nova.servers.action.os-start",
+            lambda: self._conn.compute.start_server(server_id),
+            server_id,
+            "ACTIVE",
+            wait,
+            timeout,
+        )
+
+    def resize_server(
+        self,
+        server_id: str,
+        flavor: Flavor | str,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Server:
+        flavor_id = flavor.id if isinstance(flavor, Flavor) else flavor
+        return self._act(
+            "nova.servers.action.resize",
+            lambda: self._conn.compute.resize_server(server_id, flavor_id),
+            server_id,
+            "VERIFY_RESIZE",
+            wait,
+            timeout,
+        )
+
+    def confirm_resize(
+        self, server_id: str, *, wait: bool = True, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Server:
+        return self._act(
+            "nova.servers.action.confirmResize",
+            lambda: self._conn.compute.confirm_server_resize(server_id),
+            server_id,
+            "ACTIVE",
+            wait,
+            timeout,
+        )
+
+    def revert_resize(
+        self, server_id: str, *, wait: bool = True, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Server:
+        return self._act(
+            "nova.servers.action.revertResize",
+            lambda: self._conn.compute.revert_server_resize(server_id),
+            server_id,
+            "ACTIVE",
+            wait,
+            timeout,
+        )
+
+    def rebuild_server(
+        self,
+        server_id: str,
+        image: Image | str | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> Server:
+        if image is None:
+            image = self.get_server(server_id).image_id
+        image_id = image.id if isinstance(image, Image) else image
+        return self._act(
+            "nova.servers.action.rebuild",
+            lambda: self._conn.compute.rebuild_server(server_id, image_id),
+            server_id,
+            "ACTIVE",
+            wait,
+            timeout,
+        )
+
+    def lock_server(self, server_id: str) -> None:
+        self._call("nova.servers.action.lock", lambda: self._conn.compute.lock_server(server_id))
+
+    def unlock_server(self, server_id: str) -> None:
+        self._call(
+            "nova.servers.action.unlock", lambda: self._conn.compute.unlock_server(server_id)
+        )
+
+    def console_log(self, server_id: str) -> str:
+        answer = self._call(
+            "nova.servers.action.os-getConsoleOutput",
+            lambda: self._conn.compute.get_server_console_output(server_id),
+        )
+        return str(answer.get("output") or "")
+
+    # -- addresses and reachability --------------------------------------------------------
+    def server_addresses(self, server_id: str) -> list[Address]:
+        return list(self.get_server(server_id).addresses)
+
+    def reachable_address(self, server: Server | str) -> Reachable:
+        server_id = server if isinstance(server, str) else server.id
+        current = self.get_server(server_id)
+        external_names = {n.name for n in self.list_networks() if n.external}
+        floating = [a for a in current.addresses if a.kind == "floating"]
+        for address in floating:
+            if discovery.is_publicly_reachable(address.ip):
+                self.findings["reachable_via"] = "floating-ip"
+                return Reachable(address.ip, self.ssh_port, "floating-ip")
+        for address in current.addresses:
+            # A fixed address is used only when it is public: never an RFC 1918 one, even
+            # on a network that calls itself external.
+            if address.kind == "fixed" and discovery.is_publicly_reachable(address.ip):
+                self.findings["reachable_via"] = "public-fixed-address"
+                self.findings["public_network_external"] = address.network in external_names
+                return Reachable(address.ip, self.ssh_port, "public-fixed-address")
+        ip = self._attach_floating_ip(server_id)
+        self.findings["reachable_via"] = "floating-ip"
+        return Reachable(ip, self.ssh_port, "floating-ip")
+
+    def _attach_floating_ip(self, server_id: str) -> str:
+        external = discovery.choose_external_network(self.list_networks())
+        if external is None:
+            raise InfrastructureError(
+                f"server {server_id} has no public address and the cloud has no external "
+                "network for a floating IP",
+                call="neutron.floatingips.create",
+            )
+        ports = self._call(
+            "neutron.ports.list", lambda: list(self._conn.network.ports(device_id=server_id))
+        )
+        if not ports:
+            raise InfrastructureError(f"server {server_id} has no port", call="neutron.ports.list")
+        record = self._intend("floating_ip", None, server_id=server_id)
+        created = self._call(
+            "neutron.floatingips.create",
+            lambda: self._conn.network.create_ip(
+                floating_network_id=external.id,
+                port_id=ports[0].id,
+                description=self._tag_text(),
+            ),
+        )
+        self._created(record, created.id, address=created.floating_ip_address)
+        ip = created.floating_ip_address
+        if not discovery.is_publicly_reachable(ip):
+            raise InfrastructureError(
+                f"floating IP {ip} is not reachable from here", call="neutron.floatingips.create"
+            )
+        self.findings["floating_network"] = external.name
+        return ip
+
+    def allow_ssh(self, remote: str = "0.0.0.0/0") -> SecurityRule:
+        name = self.resource_name("ssh")
+        record = self._intend("security_group", name)
+        group = self._call(
+            "neutron.security_groups.create",
+            lambda: self._conn.network.create_security_group(
+                name=name, description=self._tag_text()
+            ),
+        )
+        self._created(record, group.id)
+        self._call(
+            "neutron.security_group_rules.create",
+            lambda: self._conn.network.create_security_group_rule(
+                security_group_id=group.id,
+                direction="ingress",
+                ethertype="IPv4",
+                protocol="tcp",
+                port_range_min=22,
+                port_range_max=22,
+                remote_ip_prefix=remote,
+            ),
+        )
+        return SecurityRule(group.id, name, 22, remote)
+
+    # -- clean-up --------------------------------------------------------------------------
+    def _server_ids_named(self, name: str) -> list[str]:
+        items = self._call(
+            "nova.servers.list", lambda: list(self._conn.compute.servers(name=f"^{name}$"))
+        )
+        return [item.id for item in items if item.name == name]
+
+    def _delete_server_if_there(self, server_id: str) -> bool:
+        try:
+            self._call(
+                "nova.servers.delete",
+                lambda: self._conn.compute.delete_server(server_id, ignore_missing=False),
+            )
+        except ResourceNotFound:
+            return False
+        self._wait_gone(server_id, DEFAULT_DELETE_TIMEOUT)
+        return True
+
+    def _delete_keypair_if_there(self, name: str) -> bool:
+        try:
+            self._call(
+                "nova.keypairs.delete",
+                lambda: self._conn.compute.delete_keypair(name, ignore_missing=False),
+            )
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_floating_ip_if_there(self, ip_id: str) -> bool:
+        try:
+            self._call(
+                "neutron.floatingips.delete",
+                lambda: self._conn.network.delete_ip(ip_id, ignore_missing=False),
+            )
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_security_group_if_there(self, group_id: str) -> bool:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self._call(
+                    "neutron.security_groups.delete",
+                    lambda: self._conn.network.delete_security_group(
+                        group_id, ignore_missing=False
+                    ),
+                )
+                return True
+            except ResourceNotFound:
+                return False
+            except Exception as exc:
+                # 409: ports of servers being deleted still use the group
+                if _status_code(exc) != 409 or time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def _floating_ips_of_run(self, run_id: str) -> list[Any]:
+        items = self._call("neutron.floatingips.list", lambda: list(self._conn.network.ips()))
+        return [item for item in items if _parse_tag_text(item.description).get(TAG_KEY) == run_id]
+
+    def delete_record(self, record: LedgerRecord) -> bool:
+        """Delete what one ledger record names; False when it was already gone."""
+        if record.kind == "server":
+            # By id, and by name too: a boot retried after a 5xx may have made two, and an
+            # intent without an id (the run died before the answer) is only known by name.
+            ids = self._server_ids_named(record.name) if record.name else []
+            if record.resource_id and record.resource_id not in ids:
+                ids.insert(0, record.resource_id)
+            return any([self._delete_server_if_there(i) for i in ids])
+        if record.kind == "keypair":
+            return bool(record.name) and self._delete_keypair_if_there(record.name)
+        if record.kind == "floating_ip":
+            if record.resource_id:
+                return self._delete_floating_ip_if_there(record.resource_id)
+            return False  # an un-answered create: cleanup_leftovers finds it by its tag
+        if record.kind == "security_group":
+            group_id = record.resource_id
+            if not group_id and record.name:
+                groups = self._call(
+                    "neutron.security_groups.list",
+                    lambda: list(self._conn.network.security_groups(name=record.name)),
+                )
+                group_id = groups[0].id if groups else None
+            return bool(group_id) and self._delete_security_group_if_there(group_id)
+        raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
+
+    def cleanup_run(self) -> CleanupSummary:
+        if self.ledger is None:
+            return CleanupSummary()
+        return self.ledger.cleanup(self.delete_record)
+
+    def cleanup_leftovers(
+        self, *, run_id: str | None = None, older_than_seconds: float | None = None
+    ) -> CleanupSummary:
+        """Delete what carries our tag and name prefix: one run's, or any run's older ones.
+
+        Key pairs carry no tag; their name (``interop-<run_id>-``) is the tag. With an age
+        only, a key pair goes when its ``created_at`` is known and old enough.
+        """
+        if run_id is None and older_than_seconds is None:
+            raise ConfigurationError("cleanup needs a run id or an age; it touches nothing else")
+        cutoff = time.time() - older_than_seconds if older_than_seconds is not None else None
+        prefix = run_prefix(run_id) if run_id else NAME_PREFIX
+
+        def ours(tags: Mapping[str, str], name: str | None, created: float | None) -> bool:
+            if TAG_KEY not in tags or (run_id is not None and tags[TAG_KEY] != run_id):
+                return False
+            if name is not None and not name.startswith(prefix):
+                return False
+            return old_enough(tags, created)
+
+        def old_enough(tags: Mapping[str, str], created: float | None) -> bool:
+            if cutoff is None:
+                return True
+            stamp = tags.get(CREATED_AT_KEY, "")
+            when = float(stamp) if stamp.isdigit() else created
+            return when is not None and when <= cutoff
+
+        summary = CleanupSummary()
+
+        def attempt(label: str, action: Callable[[], bool]) -> None:
+            try:
+                (summary.deleted if action() else summary.already_gone).append(label)
+            except Exception as exc:
+                summary.leaked.append(f"{label}: {type(exc).__name__}: {exc}")
+
+        for item in self._call("neutron.floatingips.list", lambda: list(self._conn.network.ips())):
+            tags = _parse_tag_text(item.description)
+            if ours(tags, None, _epoch(item.created_at)):
+                attempt(
+                    f"floating_ip {item.floating_ip_address} ({item.id})",
+                    lambda i=item.id: self._delete_floating_ip_if_there(i),
+                )
+        servers = self._call(
+            "nova.servers.list", lambda: list(self._conn.compute.servers(details=True))
+        )
+        for item in servers:
+            if ours(dict(item.metadata or {}), item.name, _epoch(item.created_at)):
+                attempt(
+                    f"server {item.name} ({item.id})",
+                    lambda i=item.id: self._delete_server_if_there(i),
+                )
+        for item in self._call("nova.keypairs.list", lambda: list(self._conn.compute.keypairs())):
+            if not item.name.startswith(prefix):
+                continue
+            if cutoff is not None:
+                created = getattr(item, "created_at", None)
+                if not old_enough({}, _epoch(created)):
+                    continue
+            attempt(f"keypair {item.name}", lambda n=item.name: self._delete_keypair_if_there(n))
+        groups = self._call(
+            "neutron.security_groups.list", lambda: list(self._conn.network.security_groups())
+        )
+        for item in groups:
+            tags = _parse_tag_text(item.description)
+            if ours(tags, item.name, _epoch(item.created_at)):
+                attempt(
+                    f"security_group {item.name} ({item.id})",
+                    lambda g=item.id: self._delete_security_group_if_there(g),
+                )
+        return summary
