@@ -207,13 +207,19 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses a cloud runs once per cloud; ids end in [cloud]."""
-    if "cloud" not in metafunc.fixturenames:
+    if "cloud" not in metafunc.fixturenames or not _uses_plugin_cloud(metafunc):
         return
     run = _run(metafunc.config)
     if run is None:
         return
     names = run.cloud_names
     metafunc.parametrize("cloud", names, ids=names, indirect=True, scope="session")
+
+
+def _uses_plugin_cloud(metafunc: pytest.Metafunc) -> bool:
+    """True unless a test module or conftest defines a ``cloud`` fixture of its own."""
+    definitions = metafunc._arg2fixturedefs.get("cloud") or ()
+    return bool(definitions) and definitions[-1].func.__module__ == __name__
 
 
 @pytest.hookimpl(trylast=True)
