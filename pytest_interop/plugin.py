@@ -270,6 +270,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     cloud = _cloud_param(item)
     if run is None or cloud is None:
         return report
+    if report.when != "call" and report.passed:
+        return report  # a passing setup or teardown adds nothing; reports stay small
     data: dict[str, Any] = {"cloud": cloud, "idempotent_id": item_idempotent_id(item)}
     excinfo = call.excinfo
     if excinfo is not None and excinfo.errisinstance(NotApplicable):

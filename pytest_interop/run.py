@@ -166,6 +166,7 @@ class InteropRun:
             record = self.records[report.nodeid] = ItemRecord(
                 report.nodeid, data["cloud"], data.get("idempotent_id")
             )
+        record.idempotent_id = record.idempotent_id or data.get("idempotent_id")
         record.duration += report.duration
         record.findings.update(data.get("findings") or {})
         outcome = data.get("outcome") or _outcome_of(report)

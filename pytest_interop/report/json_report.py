@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jsonschema
 import pytest
@@ -127,14 +128,18 @@ def build_report(
     }
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` so that readers see the old file or the whole new one, never half."""
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """A text handle whose content replaces ``path`` whole when the block ends cleanly.
+
+    Readers see the old file or the whole new one, never half; on error nothing changes.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
@@ -142,11 +147,19 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    with atomic_writer(path) as handle:
+        handle.write(text)
+    return Path(path)
 
 
 def write_report(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
-    return write_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    with atomic_writer(path) as handle:  # streamed: no second copy of a large report
+        json.dump(data, handle, indent=1)
+        handle.write("\n")
+    return Path(path)
 
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:

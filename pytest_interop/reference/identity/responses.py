@@ -72,14 +72,16 @@ class IdentityResponses:
             "roles": [{"id": self.model.roles[name].id, "name": name} for name in token.roles],
         }
         if catalog:
-            body["catalog"] = self.catalog(ctx)
+            body["catalog"] = self.catalog(ctx, project.id)
         return {"token": body}
 
-    def catalog(self, ctx: RequestContext) -> list[dict]:
+    def catalog(self, ctx: RequestContext, project_id: str | None = None) -> list[dict]:
         region = self.state.region
         entries = []
         for service in self.state.catalog_services():
-            url = f"{ctx.base_url}{service.path}"
+            # Per-project endpoints (Swift's /v1/AUTH_<project_id>) name the token's project.
+            path = service.path.replace("{project_id}", project_id or ctx.project_id)
+            url = f"{ctx.base_url}{path}"
             entries.append(
                 {
                     "id": service.id,

@@ -181,3 +181,19 @@ def test_parallel_report_equals_serial_report(synth):
     parallel_report = _comparable(load_report(synth, "parallel.json"))
     assert parallel_report == serial_report
     assert serial_report["selection"]["missing"] == [NODE + "test_gone"]
+
+
+def test_an_interrupted_run_writes_a_partial_report_marked_so(synth):
+    suite = synth.path / "tests" / "interop" / "test_synth.py"
+    suite.write_text(
+        suite.read_text().replace(
+            "def test_lock(cloud):\n", "def test_lock(cloud):\n    raise KeyboardInterrupt\n"
+        )
+    )
+    result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = load_report(synth)
+    assert validate_report(report) == []
+    assert report["interrupted"] is True
+    assert capability_results(report, "memory:ok")["cap-create"] == "passed"
+    result.stdout.fnmatch_lines(["*run INTERRUPTED*"])
