@@ -190,7 +190,8 @@ def test_an_interrupted_run_writes_a_partial_report_marked_so(synth):
             "def test_lock(cloud):\n", "def test_lock(cloud):\n    raise KeyboardInterrupt\n"
         )
     )
-    result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok")
+    # In a subprocess: an in-process KeyboardInterrupt would stop the outer run too.
+    result = synth.runpytest_subprocess("--guideline=2099.01", "--cloud=memory:ok")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     report = load_report(synth)
     assert validate_report(report) == []
