@@ -1,0 +1,204 @@
+"""What a guideline run costs and how fast it goes, against its lower bounds.
+
+Runs ``--guideline=2017.01 --guideline=hybrid.2017.01`` against a reference cloud with a
+pace profile (API latency, boot and delete times), serially and with ``-n 8``, and prints
+for each: wall time, servers booted, API calls by service, peak memory of the controller and
+the workers, resources left behind; then the lower bounds (fewest boots, critical path) and
+the ratios boots / fewest boots and wall(-n 8) / max(critical path, serial wall / 8).
+
+    .venv/bin/python benchmarks/run_cost.py [--api-latency 0.02] [--boot-delay 2] \
+        [--delete-delay 0.5] [--workers 8] [--profile default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDELINES = ("2017.01", "hybrid.2017.01")
+CLOUD_NAME = "bench"
+
+# Loaded into the measured run with -p: each process writes its peak RSS; collection
+# records which tests boot a server of their own and which share one.
+PROBE = textwrap.dedent(
+    """
+    import json, os, resource
+    from pathlib import Path
+
+    OUT = Path(os.environ["BENCH_OUT"])
+
+    def pytest_collection_finish(session):
+        if hasattr(session.config, "workerinput"):
+            return
+        own = sum(1 for i in session.items if "server" in i.fixturenames)
+        shared = sum(1 for i in session.items if "shared_server" in i.fixturenames)
+        (OUT / "collection.json").write_text(json.dumps(
+            {"items": len(session.items), "own_server": own, "shared_server": shared}))
+
+    def pytest_sessionfinish(session):
+        worker = getattr(session.config, "workerinput", {}).get("workerid", "controller")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        (OUT / f"rss-{worker}.json").write_text(json.dumps({"peak_rss_mb": rss}))
+    """
+)
+
+
+def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict:
+    from pytest_interop.reference import ReferenceCloud
+
+    cloud = ReferenceCloud(
+        profile=profile, quotas={"instances": 200, "cores": 800, "ram": 2_000_000}, **knobs
+    )
+    cloud.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="interop-bench-") as tmp:
+            out = Path(tmp)
+            (out / "bench_probe.py").write_text(PROBE)
+            (out / "clouds.yaml").write_text(cloud.clouds_yaml(CLOUD_NAME))
+            report = out / "report.json"
+            args = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "bench_probe",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "--no-header",
+                f"--cloud={CLOUD_NAME}",
+                f"--interop-report={report}",
+                *(f"--guideline={g}" for g in GUIDELINES),
+            ]
+            if workers:
+                args += ["-n", str(workers)]
+            env = {
+                **os.environ,
+                "BENCH_OUT": str(out),
+                "PYTHONPATH": str(out),
+                "OS_CLIENT_CONFIG_FILE": str(out / "clouds.yaml"),
+            }
+            before = cloud.counters()
+            start = time.perf_counter()
+            proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            after = cloud.counters()
+            if not report.exists():
+                raise SystemExit(
+                    f"{label}: no report\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+                )
+            data = json.loads(report.read_text())
+            collection = json.loads((out / "collection.json").read_text())
+            rss = {
+                p.stem.removeprefix("rss-"): json.loads(p.read_text())["peak_rss_mb"]
+                for p in out.glob("rss-*.json")
+            }
+    finally:
+        cloud.stop()
+
+    calls: Counter[str] = Counter()
+    for route, count in after["api_calls"].items():
+        calls[route.split(" ", 1)[0]] += count - before["api_calls"].get(route, 0)
+    live = {
+        kind: sum(per_project.values())
+        for kind, per_project in after.get("live", {}).items()
+        if kind
+        not in (
+            "tokens",
+            "networks",
+            "subnets",
+            "routers",
+            "images",
+            "security_groups",
+            "security_group_rules",
+            "subnetpools",
+        )
+    }
+    durations = [o["duration"] for o in data["outcomes"]]
+    return {
+        "label": label,
+        "exit": proc.returncode,
+        "wall_s": wall,
+        "tests": len(data["outcomes"]),
+        "servers_booted": after["servers_booted"] - before["servers_booted"],
+        "api_calls": dict(sorted(calls.items())),
+        "rss": rss,
+        "left_behind": {k: v for k, v in live.items() if v},
+        "collection": collection,
+        "critical_path_s": max(durations, default=0.0),
+        "verdict": [c["verdict"] for c in data["clouds"]],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api-latency", type=float, default=0.02)
+    parser.add_argument("--boot-delay", type=float, default=2.0)
+    parser.add_argument("--delete-delay", type=float, default=0.5)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--profile", default="default")
+    options = parser.parse_args()
+    knobs = {
+        "api_latency": options.api_latency,
+        "boot_delay": options.boot_delay,
+        "delete_delay": options.delete_delay,
+    }
+    print(
+        f"pace profile: reference:{options.profile}, API latency {options.api_latency * 1000:.0f}"
+        f" ms, boot {options.boot_delay:.1f} s, delete {options.delete_delay:.1f} s; "
+        f"guidelines {' + '.join(GUIDELINES)}"
+    )
+    serial = run_once("serial", knobs, options.profile, None)
+    parallel = run_once(f"-n {options.workers}", knobs, options.profile, options.workers)
+    for result in (serial, parallel):
+        workers_rss = [v for k, v in result["rss"].items() if k != "controller"]
+        print(
+            f"\n[{result['label']}] exit {result['exit']}, {result['tests']} test outcomes, "
+            f"verdicts {result['verdict']}"
+        )
+        print(f"  wall time            {result['wall_s']:.1f} s")
+        print(f"  servers booted       {result['servers_booted']}")
+        print(f"  API calls by service {result['api_calls']}")
+        print(
+            f"  peak memory          controller {result['rss'].get('controller', 0):.0f} MB"
+            + (f", workers max {max(workers_rss):.0f} MB" if workers_rss else "")
+        )
+        print(f"  left behind          {result['left_behind'] or 'nothing'}")
+
+    collection = serial["collection"]
+    uses_shared = collection["shared_server"] > 0
+    fewest_serial = collection["own_server"] + (1 if uses_shared else 0)
+    fewest_parallel = collection["own_server"] + min(options.workers, collection["shared_server"])
+    critical = serial["critical_path_s"]
+    bound = max(critical, serial["wall_s"] / options.workers)
+    print("\nlower bounds")
+    print(
+        f"  fewest boots         {fewest_serial} serial, {fewest_parallel} with "
+        f"-n {options.workers} ({collection['own_server']} tests boot their own server; "
+        f"{collection['shared_server']} share one per worker)"
+    )
+    print(f"  critical path        {critical:.1f} s (the longest single test)")
+    print("ratios")
+    serial_ratio = serial["servers_booted"] / max(fewest_serial, 1)
+    parallel_ratio = parallel["servers_booted"] / max(fewest_parallel, 1)
+    print(
+        f"  boots / fewest boots       serial {serial_ratio:.2f}, "
+        f"-n {options.workers} {parallel_ratio:.2f}"
+    )
+    print(
+        f"  wall(-n {options.workers}) / lower bound  {parallel['wall_s'] / bound:.2f} "
+        f"(bound {bound:.1f} s = max(critical path, serial wall / {options.workers}))"
+    )
+
+
+if __name__ == "__main__":
+    main()
