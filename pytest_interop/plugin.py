@@ -349,6 +349,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         }
         return
     run.add_resource_totals(totals)
+    run.sweep_leftovers()
     if not run.has_guideline:
         return
     run.finished = dt.datetime.now(dt.UTC)

@@ -9,6 +9,8 @@ resource totals) in ``workeroutput``.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import secrets
 import tempfile
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ from pytest_interop.clouds.registry import (
 from pytest_interop.errors import CloudNotFound, ConfigurationError
 from pytest_interop.guideline.model import Guideline
 from pytest_interop.redaction import Redactor
+from pytest_interop.resources import CleanupSummary
 
 RUN_KEY = pytest.StashKey["InteropRun"]()
 WORKERINPUT_KEY = "interop_run"
@@ -124,11 +127,39 @@ class InteropRun:
         if cloud is None:
             from pytest_interop.resources import ResourceLedger
 
-            journal = Path(self.settings.journal_dir) / f"{name.replace(':', '_')}.jsonl"
-            ledger = ResourceLedger(self.settings.run_id, name, journal)
+            ledger = ResourceLedger(self.settings.run_id, name, self.journal_path(name))
             cloud = make_cloud(self.specs[name], ledger, hook=hook)
             self._connected[name] = cloud
         return cloud
+
+    def journal_path(self, cloud: str, process: str | None = None) -> Path:
+        """One journal per cloud and process, so workers never interleave records."""
+        if process is None:
+            process = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", cloud)
+        return Path(self.settings.journal_dir) / f"{safe}.{process}.jsonl"
+
+    def sweep_leftovers(self) -> dict[str, CleanupSummary]:
+        """After every worker ended: remove what a crashed one left, found in its journal."""
+        from pytest_interop.clouds.cli import cleanup_cloud
+        from pytest_interop.resources import read_journal
+
+        swept: dict[str, CleanupSummary] = {}
+        for name, spec in self.specs.items():
+            pattern = self.journal_path(name, "*")
+            journals = sorted(pattern.parent.glob(pattern.name))
+            records = [r for journal in journals for r in read_journal(journal)]
+            if not records or spec.provider not in ("openstack", "aws"):
+                continue
+            cloud = make_cloud(spec, None)
+            try:
+                swept[name] = cleanup_cloud(cloud, run_id=self.settings.run_id, journal=records)
+            finally:
+                cloud.close()
+            counts = self.resources.setdefault(name, {"created": 0, "deleted": 0, "leaked": 0})
+            counts["swept"] = counts.get("swept", 0) + len(swept[name].deleted)
+            counts["leaked"] = counts.get("leaked", 0) + len(swept[name].leaked)
+        return swept
 
     def release_clouds(self) -> dict[str, dict[str, int]]:
         """Remove what this process created on each cloud; the ledgers' totals."""
