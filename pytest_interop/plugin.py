@@ -89,6 +89,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"where the JSON compliance report goes (default: {DEFAULT_REPORT})",
     )
     group.addoption(
+        "--interop-html",
+        default=None,
+        metavar="PATH",
+        help="also write the report as one self-contained HTML page",
+    )
+    group.addoption(
+        "--submission",
+        default=None,
+        metavar="DIR",
+        help="write a signed certification bundle to DIR (needs --submission-key and "
+        "--submission-product)",
+    )
+    group.addoption(
+        "--submission-key",
+        default=None,
+        metavar="KEY",
+        help="the vendor's SSH private key (Ed25519, ECDSA or RSA) that signs the bundle",
+    )
+    group.addoption(
+        "--submission-product",
+        default=None,
+        metavar="PRODUCT.yaml",
+        help="the product declaration (`interop submission product-template` prints one)",
+    )
+    group.addoption(
         "--interop-journal-dir",
         default=None,
         metavar="DIR",
@@ -145,6 +170,7 @@ def pytest_configure(config: pytest.Config) -> None:
             _quiet_sdk_warnings(config)
         return
 
+    _check_submission_options(config)
     refs = list(config.option.guideline) or list(config.getini("interop_guideline"))
     clouds = list(config.option.cloud) or list(config.getini("interop_clouds"))
     if not refs and not clouds:
@@ -172,6 +198,28 @@ def pytest_configure(config: pytest.Config) -> None:
     _quiet_sdk_warnings(config)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _check_submission_options(config: pytest.Config) -> None:
+    """A bad key or product file stops the run before any test, not after all of them."""
+    option = config.option
+    if option.submission is None:
+        return
+    if not option.guideline and not config.getini("interop_guideline"):
+        raise pytest.UsageError("--submission: a submission needs a guideline run (--guideline)")
+    if not option.submission_key or not option.submission_product:
+        raise pytest.UsageError(
+            "--submission needs --submission-key KEY and --submission-product PRODUCT.yaml "
+            "(`interop submission product-template` prints a product declaration to fill in)"
+        )
+    from pytest_interop.submission.product import load_product
+    from pytest_interop.submission.signing import load_private_key
+
+    try:
+        load_private_key(option.submission_key)
+        load_product(option.submission_product)
+    except ConfigurationError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _quiet_sdk_warnings(config: pytest.Config) -> None:
@@ -334,6 +382,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 # -- 6. the end -----------------------------------------------------------------------
 
 
+@pytest.hookimpl(trylast=True)  # after junitxml wrote its file, so bundles can carry it
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     run = _run(config)
@@ -361,9 +410,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     run.report = report
     run.report_path = write_report(Path(config.invocation_params.dir, path), report)
+    _write_renderings(config, run)
     if exitstatus in EXIT_BY_VERDICT:
         compliant = all(v.compliant for v in run.verdicts or [])
         session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
+
+
+def _write_renderings(config: pytest.Config, run: InteropRun) -> None:
+    """The HTML page and the submission bundle, both made from the written JSON report."""
+    base = config.invocation_params.dir
+    if config.option.interop_html:
+        from pytest_interop.report.html import write_html
+
+        run.html_path = write_html(Path(base, config.option.interop_html), run.report)
+    if config.option.submission and not run.interrupted:
+        from pytest_interop.submission import create_submission
+
+        junit = getattr(config.option, "xmlpath", None)
+        log = config.getoption("log_file", None)
+        run.submission_path = create_submission(
+            run.report_path,
+            Path(base, config.option.submission),
+            config.option.submission_key,
+            config.option.submission_product,
+            # Without --junitxml the bundle makes its JUnit XML from the report.
+            junit_path=junit if junit and Path(junit).is_file() else None,
+            log_path=log if log and Path(log).is_file() else None,
+            guideline_dirs=run.settings.guideline_dirs,
+            redactor=run.redactor,
+        )
 
 
 def _build_report(run: InteropRun) -> dict[str, Any]:
@@ -396,8 +471,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if report is None:
         return
     from pytest_interop.report.terminal import summary_lines
+    from pytest_interop.report.variance import variance_lines
 
     terminalreporter.section("interop compliance")
-    for line in summary_lines(report):
+    for line in [*summary_lines(report), *variance_lines(report)]:
         terminalreporter.write_line(line)
-    terminalreporter.write_line(f"report: {os.path.relpath(run.report_path)}")
+    for label, path in (
+        ("report", run.report_path),
+        ("html", run.html_path),
+        ("submission", run.submission_path),
+    ):
+        if path is not None:
+            terminalreporter.write_line(f"{label}: {os.path.relpath(path)}")
+    if run.interrupted and config.option.submission:
+        terminalreporter.write_line("submission: not written, the run was interrupted")

@@ -109,6 +109,8 @@ class InteropRun:
         self.verdicts: list[compliance.CloudVerdict] | None = None
         self.report: dict[str, Any] | None = None
         self.report_path: Path | None = None
+        self.html_path: Path | None = None
+        self.submission_path: Path | None = None
         # Per process: connected adapters and their ledgers.
         self._connected: dict[str, Any] = {}
 
