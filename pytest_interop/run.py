@@ -106,6 +106,7 @@ class InteropRun:
         self.renamed: dict[str, str] = {}
         self.resources: dict[str, dict[str, int]] = {}
         self.interrupted = False
+        self.cleanup_interrupted = False  # a second interrupt stopped the clean-up
         self.verdicts: list[compliance.CloudVerdict] | None = None
         self.report: dict[str, Any] | None = None
         self.report_path: Path | None = None
@@ -164,13 +165,24 @@ class InteropRun:
         return swept
 
     def release_clouds(self) -> dict[str, dict[str, int]]:
-        """Remove what this process created on each cloud; the ledgers' totals."""
+        """Remove what this process created on each cloud; the ledgers' totals.
+
+        A second Ctrl-C (or SIGTERM) during the clean-up stops it: what is left stays in
+        the journal and carries the run id, for ``interop cleanup --run-id``
+        (:attr:`cleanup_interrupted`; totals count it as ``left``).
+        """
         totals: dict[str, dict[str, int]] = {}
         for name, cloud in self._connected.items():
             try:
-                cloud.cleanup_run()
+                if not self.cleanup_interrupted:
+                    cloud.cleanup_run()
+            except KeyboardInterrupt:
+                self.cleanup_interrupted = True
             finally:
                 totals[name] = dict(cloud.ledger.totals())
+                left = len(cloud.ledger.live())
+                if left:
+                    totals[name]["left"] = left
                 cloud.close()
         self._connected.clear()
         return totals
@@ -199,6 +211,7 @@ class InteropRun:
             record = self.records[report.nodeid] = ItemRecord(
                 report.nodeid, data["cloud"], data.get("idempotent_id")
             )
+        record.cloud = data["cloud"]  # a report with interop data knows its cloud for sure
         record.idempotent_id = record.idempotent_id or data.get("idempotent_id")
         record.duration += report.duration
         record.findings.update(data.get("findings") or {})
@@ -217,10 +230,12 @@ class InteropRun:
             record.message = self.redactor(data.get("message") or _message(report))
 
     def cloud_of_nodeid(self, nodeid: str) -> str | None:
-        if not nodeid.endswith("]"):
+        """The cloud an item ran on, from its parameter id (``[other-params-]cloud``)."""
+        if not nodeid.endswith("]") or "[" not in nodeid:
             return None
-        params = nodeid[nodeid.index("[") + 1 : -1] if "[" in nodeid else ""
-        for name in self.specs:
+        params = nodeid[nodeid.index("[") + 1 : -1]
+        # Longest name first: "reference-aws" must not be read as "reference".
+        for name in sorted(self.specs, key=len, reverse=True):
             if params == name or params.endswith(f"-{name}") or params.startswith(f"{name}-"):
                 return name
         return None
@@ -275,8 +290,10 @@ def build_controller_run(
 
     run_id = new_run_id()
     embedded: list[Any] = []
+    embedded_names: set[str] = set()  # started here: nothing to check
 
     def start_reference(kind: str, profile: str, name: str) -> CloudSpec:
+        embedded_names.add(name)
         if kind == REFERENCE:
             from pytest_interop.reference import ReferenceCloud
             from pytest_interop.reference.profiles import PROFILES
@@ -307,6 +324,9 @@ def build_controller_run(
                     start_reference=lambda kind, profile, n=name: start_reference(kind, profile, n),
                 )
             specs.append(spec)
+        for spec in specs:
+            if spec.name not in embedded_names:
+                check_cloud(spec)
     except BaseException:
         for cloud in embedded:
             cloud.stop()
@@ -325,6 +345,23 @@ def build_controller_run(
     run = InteropRun(settings, guidelines, selections, specs)
     run.embedded = embedded
     return run
+
+
+def check_cloud(spec: CloudSpec) -> None:
+    """Authenticate to a configured cloud once, before collection (ConfigurationError if not).
+
+    A wrong password or an unreachable endpoint then stops the run with one line instead of
+    failing every test. The embedded clouds need no check; plugin providers are not checked.
+    """
+    if spec.provider not in ("openstack", "aws"):
+        return
+    cloud = make_cloud(spec, None)
+    try:
+        check = getattr(cloud, "check", None)
+        if check is not None:
+            check()
+    finally:
+        cloud.close()
 
 
 def build_worker_run(data: dict[str, Any], guidelines: Sequence[Guideline]) -> InteropRun:

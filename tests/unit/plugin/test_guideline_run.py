@@ -198,3 +198,13 @@ def test_an_interrupted_run_writes_a_partial_report_marked_so(synth):
     assert report["interrupted"] is True
     assert capability_results(report, "memory:ok")["cap-create"] == "passed"
     result.stdout.fnmatch_lines(["*run INTERRUPTED*"])
+
+
+def test_clouds_whose_names_share_a_prefix_are_told_apart(synth):
+    result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "--cloud=memory:ok-2")
+    assert result.ret == 0
+    report = load_report(synth)
+    for cloud in ("memory:ok", "memory:ok-2"):
+        assert capability_results(report, cloud)["cap-create"] == "passed"
+    clouds = {o["nodeid"].rsplit("[", 1)[1][:-1]: o["cloud"] for o in report["outcomes"]}
+    assert clouds == {"memory:ok": "memory:ok", "memory:ok-2": "memory:ok-2"}
