@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ipaddress
 import re
 import secrets
 import uuid
@@ -103,6 +104,9 @@ class Server:
     config_drive: str = ""
     deleted: bool = False
     machine_ready: bool = False
+    # accessIPv4/accessIPv6: addresses the user records for the server; Nova assigns nothing
+    access_ipv4: str = ""
+    access_ipv6: str = ""
 
     @property
     def host_id(self) -> str:
@@ -254,6 +258,20 @@ class ComputeModel:
             )
         return name
 
+    @staticmethod
+    def check_access_ip(value: Any, version: int) -> str:
+        """accessIPv4/accessIPv6 must be an address of that IP version (Nova's schema)."""
+        try:
+            address = ipaddress.ip_address(value) if isinstance(value, str) else None
+        except ValueError:
+            address = None
+        if address is None or address.version != version:
+            raise exceptions.bad_request(
+                f"Invalid input for field/attribute accessIPv{version}. Value: {value}. "
+                f"'{value}' is not a 'ipv{version}'"
+            )
+        return value
+
     def check_metadata(self, project_id: str, metadata: Any) -> dict[str, str]:
         if not isinstance(metadata, dict):
             raise exceptions.bad_request(
@@ -301,6 +319,11 @@ class ComputeModel:
             not isinstance(description, str) or len(description) > MAX_NAME
         ):
             raise exceptions.bad_request("Invalid input for field/attribute description.")
+        access = {
+            version: self.check_access_ip(body[f"accessIPv{version}"], version)
+            for version in (4, 6)
+            if f"accessIPv{version}" in body
+        }
         with self.state.lock:
             flavor = self.flavors.get(flavor_id)
             if flavor is None:
@@ -365,6 +388,8 @@ class ComputeModel:
                 admin_password=secrets.token_urlsafe(12),
                 user_data=body.get("user_data"),
                 config_drive="True" if body.get("config_drive") else "",
+                access_ipv4=access.get(4, ""),
+                access_ipv6=access.get(6, ""),
             )
             server.port_ids = self._plug_networks(ctx, server, body.get("networks"))
             self.servers[server.id] = server
@@ -508,7 +533,7 @@ class ComputeModel:
                 vcpus=server.flavor.vcpus,
                 ram_mb=server.flavor.ram,
                 disk_gb=server.flavor.disk,
-                image_name=str(image.get("name") or server.image_id),
+                image_name=_system_name(image, server.image_id),
                 root_login=traits.root_login,
                 sudo_requires_tty=traits.sudo_requires_tty,
             )
@@ -633,7 +658,7 @@ class ComputeModel:
 
             def finish(server: Server) -> None:
                 server.status, server.vm_state, server.power_state = "SUSPENDED", "suspended", 4
-                self.state.machines.power_off(server.id)
+                self.state.machines.suspend(server.id)  # resume continues the same boot
 
             self._later(server.id, finish)
 
@@ -771,7 +796,7 @@ class ComputeModel:
                 server.fault = None
                 self.state.machines.rebuild(
                     server.id,
-                    str(image.get("name") or image_id),
+                    _system_name(image, image_id),
                     traits.login_user,
                     self._authorized_keys(server),
                 )
@@ -853,6 +878,7 @@ class ComputeModel:
             server = self.servers.pop(server_id, None)
             if server is not None:
                 self._unplug(server.port_ids, server.id)
+                self.state.volume.server_deleted(server.id)
 
     # metadata --------------------------------------------------------------------------
     def set_metadata(
@@ -1039,6 +1065,13 @@ class ComputeModel:
                 project = user.default_project_id if user else "unknown"
                 keypairs[project] = keypairs.get(project, 0) + 1
             return {"servers": servers, "keypairs": keypairs}
+
+
+def _system_name(image: dict[str, Any], image_id: str) -> str:
+    """What tells a machine which system to install: the image's os_distro, which a snapshot
+    inherits from its source, before its name, which for a snapshot is whatever the user chose."""
+    parts = (image.get("os_distro"), image.get("name") or image_id)
+    return " ".join(str(part) for part in parts if part)
 
 
 def _hostname(name: str) -> str:

@@ -271,8 +271,8 @@ class ComputeResponses:
             "created": isotime(server.created),
             "updated": isotime(server.updated),
             "addresses": self._addresses(server),
-            "accessIPv4": "",
-            "accessIPv6": "",
+            "accessIPv4": server.access_ipv4,
+            "accessIPv6": server.access_ipv6,
             "links": self._link(ctx, "servers", server.id),
             "OS-DCF:diskConfig": "MANUAL",
             "OS-EXT-AZ:availability_zone": server.availability_zone,
@@ -285,7 +285,10 @@ class ComputeResponses:
             "OS-EXT-STS:task_state": server.task_state,
             "OS-EXT-STS:vm_state": server.vm_state,
             "OS-EXT-STS:power_state": server.power_state,
-            "os-extended-volumes:volumes_attached": [],
+            "os-extended-volumes:volumes_attached": [
+                {"id": volume.id, "delete_on_termination": False}
+                for volume, _ in self.state.volume.attachments_of(server.id)
+            ],
             "security_groups": [{"name": name} for name in server.security_groups],
         }
         if server.status in ("BUILD", "ACTIVE"):
@@ -411,6 +414,11 @@ class ComputeResponses:
                 f"properties are not allowed ({sorted(unexpected)} "
                 "were unexpected)"
             )
+        access = {
+            version: self.model.check_access_ip(body[f"accessIPv{version}"], version)
+            for version in (4, 6)
+            if f"accessIPv{version}" in body
+        }
         with self.state.lock:
             server = self.model.get_server(ctx, server_id)
             if "name" in body:
@@ -422,6 +430,8 @@ class ComputeResponses:
                 ):
                     raise exceptions.bad_request("Invalid input for field/attribute description.")
                 server.description = description
+            server.access_ipv4 = access.get(4, server.access_ipv4)
+            server.access_ipv6 = access.get(6, server.access_ipv6)
             return self._respond(ctx, {"server": self._server(ctx, server)})
 
     def delete_server(self, ctx: RequestContext, request: Request, server_id: str) -> Response:

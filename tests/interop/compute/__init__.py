@@ -1,0 +1,1 @@
+"""Must-pass behavioural tests of the compute component."""
