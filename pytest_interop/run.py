@@ -26,6 +26,7 @@ from pytest_interop.clouds.registry import (
     CloudSpec,
     make_cloud,
     resolve_cloud,
+    secret_bearing_settings,
 )
 from pytest_interop.errors import CloudNotFound, ConfigurationError
 from pytest_interop.guideline.model import Guideline
@@ -34,6 +35,9 @@ from pytest_interop.resources import CleanupSummary
 
 RUN_KEY = pytest.StashKey["InteropRun"]()
 WORKERINPUT_KEY = "interop_run"
+# An embedded cloud serves one run: sized so that many xdist workers, each with its shared
+# and its own servers, stay under quota (Nova's defaults would refuse the 11th server).
+RUN_QUOTAS = {"instances": 200, "cores": 800, "ram": 1_638_400}
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -96,7 +100,9 @@ class InteropRun:
         self.guidelines = list(guidelines)
         self.selections = list(selections)
         self.specs = {spec.name: spec for spec in specs}
-        self.redactor = Redactor.from_settings(spec.settings for spec in specs)
+        self.redactor = Redactor.from_settings(
+            one for spec in specs for one in secret_bearing_settings(spec)
+        )
         self.embedded: list[Any] = []  # reference clouds this controller started
         self.started = dt.datetime.now(dt.UTC)
         self.finished: dt.datetime | None = None
@@ -303,7 +309,7 @@ def build_controller_run(
                     f"--cloud={name}: unknown reference profile {profile!r}; "
                     f"choose one of: {', '.join(sorted(PROFILES))}"
                 )
-            reference = ReferenceCloud(profile=profile)
+            reference = ReferenceCloud(profile=profile, quotas=RUN_QUOTAS)
             reference.start()
             embedded.append(reference)
             return CloudSpec(name, "openstack", {"config": reference.cloud_config(name)})

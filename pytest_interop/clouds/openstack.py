@@ -9,8 +9,9 @@ in their description; key pairs, which have neither, in their name.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pytest_interop.clouds import discovery
@@ -24,11 +25,16 @@ from pytest_interop.clouds.base import (
     Image,
     KeyPair,
     Network,
+    QuotaExceeded,
     Reachable,
     ResourceNotFound,
     SecurityRule,
     Server,
+    Volume,
+    VolumeAttachment,
+    VolumeSnapshot,
 )
+from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError
 from pytest_interop.redaction import secret_values
@@ -44,6 +50,9 @@ from pytest_interop.resources import (
 
 T = TypeVar("T")
 
+# Boots that end in ERROR are deleted and tried again, up to this many boots in all.
+BOOT_ATTEMPTS = 3
+
 
 def _classify(exc: BaseException) -> Failure:
     from keystoneauth1 import exceptions as ks_exceptions
@@ -51,6 +60,13 @@ def _classify(exc: BaseException) -> Failure:
 
     if isinstance(exc, os_exceptions.HttpException):
         status = exc.status_code or 0
+        if status == 429 or status >= 500:
+            response = getattr(exc, "response", None)
+            header = response.headers.get("Retry-After") if response is not None else None
+            return Failure(True, parse_retry_after(header))
+        return Failure(False)
+    if isinstance(exc, ks_exceptions.HttpError):  # e.g. a 503 to a (re-)authentication
+        status = exc.http_status or 0
         if status == 429 or status >= 500:
             response = getattr(exc, "response", None)
             header = response.headers.get("Retry-After") if response is not None else None
@@ -72,6 +88,21 @@ def _classify(exc: BaseException) -> Failure:
     except ImportError:  # pragma: no cover - requests comes with keystoneauth1
         pass
     return Failure(False)
+
+
+def _exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _first_line(exc: BaseException, secrets: Sequence[str]) -> str:
+    from pytest_interop.clouds.retry import redact
+
+    text = str(exc).strip().splitlines()
+    return redact(text[0] if text else type(exc).__name__, secrets)[:300]
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -112,7 +143,7 @@ def _epoch(text: str | None) -> float | None:
     return moment.timestamp()
 
 
-class OpenStackCloud(Cloud):
+class OpenStackCloud(SwiftFacet, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
 
@@ -202,6 +233,62 @@ class OpenStackCloud(Cloud):
             self._conn.close()
         finally:
             super().close()
+
+    def check(self) -> None:
+        """Authenticate once, before any test runs; ConfigurationError with the fix if not.
+
+        A wrong password, an unreachable or mis-typed auth URL and a TLS failure are the
+        user's to fix, and would otherwise fail every test alike: one attempt each. A 5xx
+        or 429 is retried a little, then left to the run's own retries and reports.
+        """
+        from keystoneauth1 import exceptions as ks_exceptions
+
+        auth_url = (self._conn.config.config.get("auth") or {}).get("auth_url") or "?"
+        where = f"--cloud={self.name} (auth_url {auth_url})"
+        check_policy = RetryPolicy(attempts=3, initial_delay=0.2, max_delay=1.0)
+        try:
+            check_policy.call(
+                "keystone.tokens.issue",
+                self._conn.session.get_token,
+                classify=lambda e: (
+                    _classify(e) if isinstance(e, ks_exceptions.HttpError) else Failure(False)
+                ),
+            )
+        except InfrastructureError:
+            return
+        except ks_exceptions.ClientException as exc:
+            # discovery wraps the connection error it met: look down the chain
+            chain = list(_exception_chain(exc))
+            tls = next((e for e in chain if isinstance(e, ks_exceptions.SSLError)), None)
+            down = next((e for e in chain if isinstance(e, ks_exceptions.ConnectionError)), None)
+            if any(isinstance(e, ks_exceptions.Unauthorized) for e in chain):
+                problem = "the cloud refused the credentials (401)"
+                fix = "fix the password, application credential or project in clouds.yaml"
+            elif tls is not None:
+                problem = f"TLS failed ({_first_line(tls, self._secrets)})"
+                fix = "point `cacert` at the cloud's CA bundle in clouds.yaml, or fix auth_url"
+            elif down is not None:
+                problem = f"cannot connect ({_first_line(down, self._secrets)})"
+                fix = "check auth_url in clouds.yaml and that the cloud is reachable from here"
+            else:
+                problem = f"authentication failed ({_first_line(exc, self._secrets)})"
+                fix = "check the auth section of this cloud in clouds.yaml"
+            raise ConfigurationError(f"{where}: {problem}; {fix}") from None
+        self._check_overrides(where)
+
+    def _check_overrides(self, where: str) -> None:
+        """An image or flavor named in the settings must exist, or no boot can run here."""
+        if not (self._override("image") or self._override("flavor")):
+            return
+        try:
+            image = self.discover_image()
+            self.discover_flavor(image)
+        except ConfigurationError as exc:
+            names = self.list_flavors() if "flavor" in str(exc) else self.list_images()
+            known = ", ".join(sorted(item.name for item in names)) or "none"
+            raise ConfigurationError(
+                f"{where}: cannot run here: {exc}; name one of: {known}"
+            ) from None
 
     # -- key pairs -------------------------------------------------------------------------
     @staticmethod
@@ -426,17 +513,29 @@ class OpenStackCloud(Cloud):
             attrs["key_name"] = key_name
         if security_rule is not None:
             attrs["security_groups"] = [{"name": security_rule.group_name}]
-        record = self._intend("server", name)
         started = time.monotonic()
-        created = self._call(
-            "nova.servers.create", lambda: self._conn.compute.create_server(**attrs)
-        )
-        self._created(record, created.id)
-        if not wait:
-            return self._server(created)
-        server = self.wait_for_server(created.id, "ACTIVE", timeout=timeout)
-        self.findings["boot_seconds"] = round(time.monotonic() - started, 2)
-        return server
+        for attempt in range(1, BOOT_ATTEMPTS + 1):
+            record = self._intend("server", name)
+            created = self._call(
+                "nova.servers.create", lambda: self._conn.compute.create_server(**attrs)
+            )
+            self._created(record, created.id)
+            if not wait:
+                return self._server(created)
+            try:
+                server = self.wait_for_server(created.id, "ACTIVE", timeout=timeout)
+            except InfrastructureError:
+                # A boot that ended in ERROR (no valid host, a failed spawn) is the cloud's
+                # hiccup, not the capability's: remove it and boot again, a bounded number
+                # of times. A timeout or an API failure is not retried here.
+                if attempt == BOOT_ATTEMPTS or self.get_server(created.id).status != "ERROR":
+                    raise
+                self.delete_server(created.id)
+                self.findings["boot_retries"] = attempt
+                continue
+            self.findings["boot_seconds"] = round(time.monotonic() - started, 2)
+            return server
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _fault(self, server_id: str) -> str:
         try:
@@ -514,7 +613,8 @@ class OpenStackCloud(Cloud):
             "nova.servers.metadata.set",
             lambda: self._conn.compute.set_server_metadata(server_id, **dict(metadata)),
         )
-        return dict(item.metadata or {})
+        del item  # openstacksdk keeps only the keys sent; Nova's whole answer is what we promise
+        return self.get_server_metadata(server_id)
 
     def delete_server_metadata(self, server_id: str, keys: Sequence[str]) -> None:
         self._call(
@@ -734,6 +834,483 @@ class OpenStackCloud(Cloud):
         )
         return SecurityRule(group.id, name, 22, remote)
 
+    # -- block storage (Cinder, through the catalog's v3 or v2 endpoint) -------------------
+    def using_volume_api(self, version: str) -> OpenStackCloud:
+        """A sibling adapter whose block-storage calls go to Cinder ``v<version>``.
+
+        It shares this adapter's session (token), ledger and findings.
+        """
+        import copy
+
+        import openstack.connection
+
+        version = str(version).removeprefix("v").split(".")[0]
+        if version not in ("2", "3"):
+            raise ConfigurationError(f"no Cinder API v{version}")
+        if version == self._volume_api:
+            return self
+        siblings = self.__dict__.setdefault("_volume_siblings", {})
+        if version not in siblings:
+            region = copy.copy(self._conn.config)
+            region.config = dict(self._conn.config.config, block_storage_api_version=version)
+            sibling = OpenStackCloud(
+                self.name,
+                openstack.connection.Connection(config=region),
+                ledger=self.ledger,
+                settings=self._interop,
+                retry=self._retry,
+            )
+            sibling._volume_api = version
+            sibling.findings = self.findings
+            sibling._key_dir = None
+            siblings[version] = sibling
+        return siblings[version]
+
+    _volume_api = "3"
+
+    def _cinder(self, call: str, method: str, path: str, body: Any = None) -> Any:
+        """One Cinder request on the chosen API version; the answer's JSON (or None)."""
+        from openstack import exceptions as os_exceptions
+
+        def request() -> Any:
+            response = self._conn.block_storage.request(
+                path, method, json=body, raise_exc=False, headers={"Accept": "application/json"}
+            )
+            os_exceptions.raise_from_response(response)
+            return response.json() if response.content else None
+
+        try:
+            return self._call(f"cinder.{call}", request)
+        except os_exceptions.HttpException as exc:
+            if _status_code(exc) == 413:
+                raise QuotaExceeded(f"cinder.{call}: over quota: {exc.details}") from None
+            raise
+
+    @staticmethod
+    def _volume(item: Mapping[str, Any]) -> Volume:
+        metadata = dict(item.get("metadata") or {})
+        readonly = metadata.pop("readonly", None)
+        metadata.pop("attached_mode", None)
+        attachments = tuple(
+            VolumeAttachment(
+                str(entry.get("server_id") or ""),
+                entry.get("device"),
+                entry.get("attachment_id"),
+                item["id"],
+            )
+            for entry in item.get("attachments") or []
+        )
+        image_metadata = item.get("volume_image_metadata") or {}
+        return Volume(
+            id=item["id"],
+            name=item.get("name"),
+            status=str(item.get("status") or "").lower(),
+            size_gb=int(item.get("size") or 0),
+            description=item.get("description"),
+            availability_zone=item.get("availability_zone"),
+            bootable=str(item.get("bootable")).lower() == "true",
+            read_only=None if readonly is None else str(readonly).lower() == "true",
+            metadata=metadata,
+            attachments=attachments,
+            source_image_id=image_metadata.get("image_id"),
+            source_snapshot_id=item.get("snapshot_id"),
+            source_volume_id=item.get("source_volid"),
+            provider_status=item.get("status"),
+        )
+
+    @staticmethod
+    def _snapshot(item: Mapping[str, Any]) -> VolumeSnapshot:
+        return VolumeSnapshot(
+            id=item["id"],
+            name=item.get("name"),
+            status=str(item.get("status") or "").lower(),
+            volume_id=item.get("volume_id") or "",
+            size_gb=int(item.get("size") or 0),
+            metadata=dict(item.get("metadata") or {}),
+            provider_status=item.get("status"),
+        )
+
+    def volume_availability_zones(self) -> list[str]:
+        body = self._cinder("availability_zones.list", "GET", "/os-availability-zone")
+        return [
+            zone["zoneName"]
+            for zone in body.get("availabilityZoneInfo", [])
+            if (zone.get("zoneState") or {}).get("available", True)
+        ]
+
+    def create_volume(
+        self,
+        size_gb: int | None = None,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        snapshot: VolumeSnapshot | str | None = None,
+        source_volume: Volume | str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        availability_zone: str | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Volume:
+        name = name or self.resource_name("volume")
+        tags = {CREATED_AT_KEY: str(int(time.time()))}
+        if self.ledger is not None:
+            tags[TAG_KEY] = self.ledger.run_id
+        spec: dict[str, Any] = {"name": name, "metadata": {**tags, **(metadata or {})}}
+        if size_gb is not None:
+            spec["size"] = size_gb
+        if description is not None:
+            spec["description"] = description
+        if availability_zone is not None:
+            spec["availability_zone"] = availability_zone
+        if image is not None:
+            spec["imageRef"] = image.id if isinstance(image, Image) else image
+        if snapshot is not None:
+            spec["snapshot_id"] = snapshot.id if isinstance(snapshot, VolumeSnapshot) else snapshot
+        if source_volume is not None:
+            spec["source_volid"] = (
+                source_volume.id if isinstance(source_volume, Volume) else source_volume
+            )
+        record = self._intend("volume", name)
+        body = self._cinder("volumes.create", "POST", "/volumes", {"volume": spec})
+        volume = self._volume(body["volume"])
+        self._created(record, volume.id)
+        if not wait:
+            return volume
+        return self.wait_for_volume(volume.id, "available", timeout=timeout)
+
+    def wait_for_volume(
+        self, volume_id: str, status: str = "available", *, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Volume:
+        return wait_until(
+            f"cinder.volumes.get({volume_id}) waiting for {status}",
+            lambda: self.get_volume(volume_id),
+            done=lambda v: v.status == status,
+            failed=lambda v: (
+                f"volume {volume_id} went to {v.status}"
+                if v.status.startswith("error") and status != v.status
+                else None
+            ),
+            timeout=timeout,
+            describe=lambda v: v.status,
+        )
+
+    def get_volume(self, volume_id: str) -> Volume:
+        return self._volume(self._cinder("volumes.get", "GET", f"/volumes/{volume_id}")["volume"])
+
+    def list_volumes(self, **filters: str) -> list[Volume]:
+        from urllib.parse import urlencode
+
+        query = f"?{urlencode(filters)}" if filters else ""
+        found: list[Volume] = []
+        path = f"/volumes/detail{query}"
+        while path:
+            body = self._cinder("volumes.list", "GET", path)
+            found.extend(self._volume(item) for item in body.get("volumes", []))
+            path = ""
+            for link in body.get("volumes_links") or []:
+                if link.get("rel") == "next":
+                    href = link["href"]
+                    path = "/volumes/detail" + href[href.index("?") :] if "?" in href else ""
+        return found
+
+    def update_volume(
+        self, volume_id: str, *, name: str | None = None, description: str | None = None
+    ) -> Volume:
+        change: dict[str, Any] = {}
+        if name is not None:
+            change["name"] = name
+        if description is not None:
+            change["description"] = description
+        body = self._cinder("volumes.update", "PUT", f"/volumes/{volume_id}", {"volume": change})
+        return self._volume(body["volume"])
+
+    def _wait_volume_gone(self, call: str, fetch: Callable[[], Any], timeout: float) -> None:
+        def gone() -> bool:
+            try:
+                fetch()
+            except ResourceNotFound:
+                return True
+            return False
+
+        wait_until(call, gone, done=bool, timeout=timeout, describe=lambda _: "present")
+
+    def delete_volume(
+        self, volume_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        self._cinder("volumes.delete", "DELETE", f"/volumes/{volume_id}")
+        if wait:
+            self._wait_volume_gone(
+                f"cinder.volumes.delete({volume_id}) waiting for the volume to go",
+                lambda: self.get_volume(volume_id),
+                timeout,
+            )
+        self._forget("volume", volume_id)
+
+    def get_volume_metadata(self, volume_id: str) -> dict[str, str]:
+        body = self._cinder("volumes.metadata.get", "GET", f"/volumes/{volume_id}/metadata")
+        return dict(body.get("metadata") or {})
+
+    def set_volume_metadata(self, volume_id: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        body = self._cinder(
+            "volumes.metadata.set",
+            "POST",
+            f"/volumes/{volume_id}/metadata",
+            {"metadata": dict(metadata)},
+        )
+        return dict(body.get("metadata") or {})
+
+    def delete_volume_metadata(self, volume_id: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._cinder(
+                "volumes.metadata.delete", "DELETE", f"/volumes/{volume_id}/metadata/{key}"
+            )
+
+    def create_volume_snapshot(
+        self,
+        volume_id: str,
+        name: str | None = None,
+        *,
+        force: bool = False,
+        metadata: Mapping[str, str] | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> VolumeSnapshot:
+        name = name or self.resource_name("snapshot")
+        spec: dict[str, Any] = {"volume_id": volume_id, "name": name, "force": force}
+        spec["description"] = self._tag_text()
+        if metadata:
+            spec["metadata"] = dict(metadata)
+        record = self._intend("volume_snapshot", name)
+        body = self._cinder("snapshots.create", "POST", "/snapshots", {"snapshot": spec})
+        snapshot = self._snapshot(body["snapshot"])
+        self._created(record, snapshot.id)
+        if not wait:
+            return snapshot
+        return wait_until(
+            f"cinder.snapshots.get({snapshot.id}) waiting for available",
+            lambda: self.get_volume_snapshot(snapshot.id),
+            done=lambda s: s.status == "available",
+            failed=lambda s: f"snapshot went to {s.status}" if s.status == "error" else None,
+            timeout=timeout,
+            describe=lambda s: s.status,
+        )
+
+    def get_volume_snapshot(self, snapshot_id: str) -> VolumeSnapshot:
+        body = self._cinder("snapshots.get", "GET", f"/snapshots/{snapshot_id}")
+        return self._snapshot(body["snapshot"])
+
+    def list_volume_snapshots(self) -> list[VolumeSnapshot]:
+        body = self._cinder("snapshots.list", "GET", "/snapshots/detail")
+        return [self._snapshot(item) for item in body.get("snapshots", [])]
+
+    def delete_volume_snapshot(
+        self, snapshot_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        self._cinder("snapshots.delete", "DELETE", f"/snapshots/{snapshot_id}")
+        if wait:
+            self._wait_volume_gone(
+                f"cinder.snapshots.delete({snapshot_id}) waiting for the snapshot to go",
+                lambda: self.get_volume_snapshot(snapshot_id),
+                timeout,
+            )
+        self._forget("volume_snapshot", snapshot_id)
+
+    def attach_volume(
+        self,
+        server_id: str,
+        volume_id: str,
+        device: str | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> VolumeAttachment:
+        attrs: dict[str, Any] = {"volume_id": volume_id}
+        if device:
+            attrs["device"] = device
+        created = self._call(
+            "nova.volume_attachments.create",
+            lambda: self._conn.compute.create_volume_attachment(server_id, **attrs),
+        )
+        attachment = VolumeAttachment(server_id, created.device, None, volume_id)
+        if wait:
+            volume = wait_until(
+                f"cinder.volumes.get({volume_id}) waiting for in-use on {server_id}",
+                lambda: self.get_volume(volume_id),
+                done=lambda v: (
+                    v.status == "in-use" and any(a.server_id == server_id for a in v.attachments)
+                ),
+                failed=lambda v: f"volume went to {v.status}" if "error" in v.status else None,
+                timeout=timeout,
+                describe=lambda v: v.status,
+            )
+            for seen in volume.attachments:
+                if seen.server_id == server_id:
+                    attachment = VolumeAttachment(
+                        server_id, seen.device or attachment.device, seen.attachment_id, volume_id
+                    )
+        return attachment
+
+    def detach_volume(
+        self,
+        server_id: str,
+        volume_id: str,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> None:
+        self._call(
+            "nova.volume_attachments.delete",
+            lambda: self._conn.compute.delete_volume_attachment(
+                server_id, volume_id, ignore_missing=False
+            ),
+        )
+        if wait:
+            wait_until(
+                f"cinder.volumes.get({volume_id}) waiting for the detach from {server_id}",
+                lambda: self.get_volume(volume_id),
+                done=lambda v: (
+                    v.status in ("available", "in-use")
+                    and all(a.server_id != server_id for a in v.attachments)
+                ),
+                timeout=timeout,
+                describe=lambda v: v.status,
+            )
+
+    def list_server_volumes(self, server_id: str) -> list[VolumeAttachment]:
+        items = self._call(
+            "nova.volume_attachments.list",
+            lambda: list(self._conn.compute.volume_attachments(server_id)),
+        )
+        return [
+            VolumeAttachment(
+                server_id, item.device, getattr(item, "attachment_id", None), item.volume_id
+            )
+            for item in items
+        ]
+
+    def _volume_action(self, call: str, volume_id: str, action: dict[str, Any]) -> Any:
+        return self._cinder(call, "POST", f"/volumes/{volume_id}/action", action)
+
+    def set_volume_read_only(self, volume_id: str, read_only: bool) -> None:
+        self._volume_action(
+            "volumes.update_readonly_flag",
+            volume_id,
+            {"os-update_readonly_flag": {"readonly": bool(read_only)}},
+        )
+
+    def reserve_volume(self, volume_id: str) -> None:
+        self._volume_action("volumes.reserve", volume_id, {"os-reserve": {}})
+
+    def unreserve_volume(self, volume_id: str) -> None:
+        self._volume_action("volumes.unreserve", volume_id, {"os-unreserve": {}})
+
+    def upload_volume_to_image(
+        self,
+        volume_id: str,
+        image_name: str | None = None,
+        *,
+        disk_format: str = "raw",
+        force: bool = False,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Image:
+        image_name = image_name or self.resource_name("image")
+        record = self._intend("image", image_name)
+        body = self._volume_action(
+            "volumes.upload_image",
+            volume_id,
+            {
+                "os-volume_upload_image": {
+                    "image_name": image_name,
+                    "force": force,
+                    "disk_format": disk_format,
+                    "container_format": "bare",
+                }
+            },
+        )
+        image_id = body["os-volume_upload_image"]["image_id"]
+        self._created(record, image_id)
+        if not wait:
+            return self.get_image(image_id)
+        wait_until(
+            f"glance.images.get({image_id}) waiting for active",
+            lambda: self._call("glance.images.get", lambda: self._conn.image.get_image(image_id)),
+            done=lambda item: item.status == "active",
+            failed=lambda item: (
+                f"image went to {item.status}" if item.status in ("killed", "deleted") else None
+            ),
+            timeout=timeout,
+            describe=lambda item: item.status,
+        )
+        self.wait_for_volume(volume_id, "in-use" if force else "available", timeout=timeout)
+        return self.get_image(image_id)
+
+    def image_checksum(self, image_id: str) -> str | None:
+        item = self._call("glance.images.get", lambda: self._conn.image.get_image(image_id))
+        return item.checksum or item.hash_value or None
+
+    def delete_image(self, image_id: str) -> None:
+        self._call(
+            "glance.images.delete",
+            lambda: self._conn.image.delete_image(image_id, ignore_missing=False),
+        )
+        self._forget("image", image_id)
+
+    def _delete_volume_if_there(self, volume_id: str) -> bool:
+        try:
+            volume = self.get_volume(volume_id)
+        except ResourceNotFound:
+            return False
+        for attachment in volume.attachments:
+            if attachment.server_id:
+                # the server may have gone meanwhile, and taken its attachment with it
+                with contextlib.suppress(ResourceNotFound):
+                    self.detach_volume(attachment.server_id, volume_id)
+        if volume.status in ("creating", "attaching", "detaching", "uploading", "extending"):
+            wait_until(
+                f"cinder.volumes.get({volume_id}) waiting to settle before delete",
+                lambda: self.get_volume(volume_id),
+                done=lambda v: v.status in ("available", "error", "in-use"),
+                timeout=DEFAULT_ACTION_TIMEOUT,
+                describe=lambda v: v.status,
+            )
+        try:
+            self.delete_volume(volume_id)
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_snapshot_if_there(self, snapshot_id: str) -> bool:
+        try:
+            self.delete_volume_snapshot(snapshot_id)
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_image_if_there(self, image_id: str) -> bool:
+        try:
+            self.delete_image(image_id)
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_block_record(self, record: LedgerRecord) -> bool:
+        """A volume, snapshot or uploaded image of a ledger record, by id or else by name."""
+        resource_id = record.resource_id
+        if not resource_id and record.name and record.kind != "image":
+            kind = "volumes" if record.kind == "volume" else "snapshots"
+            body = self._cinder(f"{kind}.list", "GET", f"/{kind}/detail")
+            named = [item["id"] for item in body.get(kind, []) if item.get("name") == record.name]
+            resource_id = named[0] if named else None
+        if not resource_id:
+            return False
+        if record.kind == "volume":
+            return self._delete_volume_if_there(resource_id)
+        if record.kind == "volume_snapshot":
+            return self._delete_snapshot_if_there(resource_id)
+        return self._delete_image_if_there(resource_id)
+
     # -- clean-up --------------------------------------------------------------------------
     def _server_ids_named(self, name: str) -> list[str]:
         items = self._call(
@@ -819,6 +1396,10 @@ class OpenStackCloud(Cloud):
                 )
                 group_id = groups[0].id if groups else None
             return bool(group_id) and self._delete_security_group_if_there(group_id)
+        if record.kind == CONTAINER_KIND:
+            return bool(record.resource_id) and self._delete_container_record(record.resource_id)
+        if record.kind in ("volume", "volume_snapshot", "image"):
+            return self._delete_block_record(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
 
     def cleanup_run(self) -> CleanupSummary:
@@ -895,4 +1476,5 @@ class OpenStackCloud(Cloud):
                     f"security_group {item.name} ({item.id})",
                     lambda g=item.id: self._delete_security_group_if_there(g),
                 )
+        self._container_leftovers(ours, attempt)
         return summary
