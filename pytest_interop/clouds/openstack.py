@@ -609,11 +609,11 @@ class OpenStackCloud(SwiftFacet, Cloud):
         return dict(item.metadata or {})
 
     def set_server_metadata(self, server_id: str, metadata: Mapping[str, str]) -> dict[str, str]:
-        item = self._call(
+        self._call(
             "nova.servers.metadata.set",
             lambda: self._conn.compute.set_server_metadata(server_id, **dict(metadata)),
         )
-        del item  # openstacksdk keeps only the keys sent; Nova's whole answer is what we promise
+        # openstacksdk keeps only the keys sent; the whole metadata is what callers need.
         return self.get_server_metadata(server_id)
 
     def delete_server_metadata(self, server_id: str, keys: Sequence[str]) -> None:
