@@ -429,7 +429,14 @@ class OpenStackCloud(SwiftFacet, Cloud):
         return choice.value
 
     def discover_network(self) -> Network | None:
-        raw = self._raw_networks()
+        # Networks that tests create (our name prefix) or that have no subnet are never
+        # where servers boot: concurrent workers would otherwise pick a test's network.
+        raw = [
+            n
+            for n in self._raw_networks()
+            if not (n.name or "").startswith(NAME_PREFIX)
+            and (n.subnet_ids or n.is_router_external)
+        ]
         project = self._conn.current_project_id
         networks = [
             Network(n.id, n.name, bool(n.is_router_external), bool(n.is_shared)) for n in raw
@@ -1311,6 +1318,22 @@ class OpenStackCloud(SwiftFacet, Cloud):
             return self._delete_snapshot_if_there(resource_id)
         return self._delete_image_if_there(resource_id)
 
+    def _volume_leftovers(self, ours: Callable[..., bool], attempt: Callable[..., None]) -> None:
+        """Snapshots (tagged in their description), then volumes (tagged in their metadata)."""
+        snapshots = self._cinder("snapshots.list", "GET", "/snapshots/detail")
+        for item in snapshots.get("snapshots", []):
+            if ours(_parse_tag_text(item.get("description")), item.get("name"), None):
+                attempt(
+                    f"volume_snapshot {item.get('name')} ({item['id']})",
+                    lambda i=item["id"]: self._delete_snapshot_if_there(i),
+                )
+        for volume in self.list_volumes():
+            if ours(dict(volume.metadata), volume.name, None):
+                attempt(
+                    f"volume {volume.name} ({volume.id})",
+                    lambda i=volume.id: self._delete_volume_if_there(i),
+                )
+
     # -- clean-up --------------------------------------------------------------------------
     def _server_ids_named(self, name: str) -> list[str]:
         items = self._call(
@@ -1476,5 +1499,6 @@ class OpenStackCloud(SwiftFacet, Cloud):
                     f"security_group {item.name} ({item.id})",
                     lambda g=item.id: self._delete_security_group_if_there(g),
                 )
+        self._volume_leftovers(ours, attempt)
         self._container_leftovers(ours, attempt)
         return summary

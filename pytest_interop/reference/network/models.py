@@ -252,6 +252,17 @@ class NetworkModel:
     def _carve_from_pool(self, ctx: RequestContext, body: dict[str, Any]) -> str:
         pool = self.get(ctx, "subnetpools", body["subnetpool_id"])
         prefixlen = int(body.get("prefixlen", pool["default_prefixlen"]))
+        # Neutron's Max/MinPrefixSubnetAllocationError: a 400, not a subnet out of bounds
+        if prefixlen > pool["max_prefixlen"]:
+            raise exceptions.bad_request(
+                f"Unable to allocate subnet with prefix length {prefixlen}, maximum allowed "
+                f"prefix is {pool['max_prefixlen']}"
+            )
+        if prefixlen < pool["min_prefixlen"]:
+            raise exceptions.bad_request(
+                f"Unable to allocate subnet with prefix length {prefixlen}, minimum allowed "
+                f"prefix is {pool['min_prefixlen']}"
+            )
         used = [
             ipaddress.ip_network(item["cidr"])
             for item in self.store["subnets"].values()

@@ -1,0 +1,1 @@
+"""Must-pass tests: image."""
