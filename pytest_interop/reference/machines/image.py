@@ -60,6 +60,16 @@ _CENTOS = Distro(
     ("sshd",),
     "5.14.0-437.el9.x86_64",
 )
+_RHEL = Distro(
+    "rhel",
+    "Red Hat Enterprise Linux 9.4 (Plow)",
+    'NAME="Red Hat Enterprise Linux"\nVERSION="9.4 (Plow)"\nID="rhel"\nID_LIKE="fedora"\n'
+    'VERSION_ID="9.4"\nPRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\n',
+    "wheel",
+    10,
+    ("sshd",),
+    "5.14.0-427.13.1.el9_4.x86_64",
+)
 _AMAZON = Distro(
     "rhel",
     "Amazon Linux 2023",
@@ -75,7 +85,9 @@ _AMAZON = Distro(
 def distro_for(image_name: str) -> Distro:
     """The family an image name suggests; Ubuntu when nothing matches."""
     name = image_name.lower()
-    if any(word in name for word in ("centos", "rhel", "rocky", "alma", "fedora")):
+    if "rhel" in name or "red hat" in name:
+        return _RHEL
+    if any(word in name for word in ("centos", "rocky", "alma", "fedora")):
         return _CENTOS
     if any(word in name for word in ("amazon", "amzn", "al2023")):
         return _AMAZON
