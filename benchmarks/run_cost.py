@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -54,6 +55,9 @@ PROBE = textwrap.dedent(
 
 def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict:
     from pytest_interop.reference import ReferenceCloud
+
+    # The port probes of stop/delete tests reset SSH connections; paramiko would print each.
+    logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
     cloud = ReferenceCloud(
         profile=profile, quotas={"instances": 200, "cores": 800, "ram": 2_000_000}, **knobs
@@ -97,7 +101,9 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict
                     f"{label}: no report\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
                 )
             data = json.loads(report.read_text())
-            collection = json.loads((out / "collection.json").read_text())
+            # Under xdist the controller does not collect: the serial run's counts serve both.
+            collected = out / "collection.json"
+            collection = json.loads(collected.read_text()) if collected.exists() else None
             rss = {
                 p.stem.removeprefix("rss-"): json.loads(p.read_text())["peak_rss_mb"]
                 for p in out.glob("rss-*.json")
