@@ -10,6 +10,7 @@ Retry-After).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import paramiko
 
 from pytest_interop.clouds import discovery
+from pytest_interop.clouds.aws_object import CONTAINER_KIND, S3Facet
 from pytest_interop.clouds.base import (
     DEFAULT_ACTION_TIMEOUT,
     DEFAULT_BOOT_TIMEOUT,
@@ -32,9 +34,12 @@ from pytest_interop.clouds.base import (
     ResourceNotFound,
     SecurityRule,
     Server,
+    Volume,
+    VolumeAttachment,
+    VolumeSnapshot,
 )
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
-from pytest_interop.errors import ConfigurationError, InfrastructureError
+from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.resources import (
     CREATED_AT_KEY,
     NAME_PREFIX,
@@ -131,7 +136,7 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
-class AwsCloud(Cloud):
+class AwsCloud(S3Facet, Cloud):
     provider = "aws"
     resize_needs_confirmation = False
 
@@ -153,6 +158,7 @@ class AwsCloud(Cloud):
         self.ssh_port = int(interop.get("ssh_port") or 22)
         self.region = session.region_name
         self.endpoint_url = self._settings.get("endpoint_url")
+        self._session = session  # S3 (and STS) clients are made from it on first use
         config = botocore.config.Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=10,
@@ -205,6 +211,30 @@ class AwsCloud(Cloud):
     def _forget(self, kind: str, resource_id: str) -> None:
         if self.ledger is not None:
             self.ledger.mark_deleted(kind, resource_id)
+
+    def check(self) -> None:
+        """One cheap call before any test runs; ConfigurationError with the fix if it fails."""
+        import botocore.exceptions as bce
+
+        from pytest_interop.clouds.retry import redact
+
+        where = f"--cloud={self.name} (region {self.region})"
+        try:
+            self._ec2.describe_availability_zones()
+        except bce.ClientError as exc:
+            code = _error_code(exc) or "error"
+            if code not in ("AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch"):
+                return  # the cloud is there and answers; the run deals with the rest
+            problem = f"the cloud refused the credentials ({code})"
+            fix = "fix the access key and secret of this AWS profile"
+        except bce.NoCredentialsError:
+            problem, fix = "no credentials found", "run `aws configure --profile NAME`"
+        except (bce.EndpointConnectionError, bce.ConnectionError) as exc:
+            problem = f"cannot connect ({redact(str(exc), self._secrets)[:300]})"
+            fix = "check the region and endpoint and that they are reachable from here"
+        else:
+            return
+        raise ConfigurationError(f"{where}: {problem}; {fix}") from None
 
     @property
     def native(self) -> Any:
@@ -783,6 +813,440 @@ class AwsCloud(Cloud):
         )
         return SecurityRule(group["GroupId"], name, 22, remote)
 
+    # -- block storage (EBS) ---------------------------------------------------------------
+    EBS_NO_READ_ONLY = (
+        "EBS has no read-only volume flag: a volume attaches read-write; read-only access is "
+        "the guest's mount option, not the cloud's"
+    )
+    EBS_NO_RESERVE = "EBS has no reservation of a volume for a later attachment"
+    EBS_NO_CLONE = "EBS has no volume-from-volume copy; a copy goes through a snapshot"
+    EBS_NO_UPLOAD = (
+        "EBS has no upload of a volume to an image; an AMI is registered from a snapshot"
+    )
+
+    def using_volume_api(self, version: str) -> AwsCloud:
+        """EBS has one API; the Cinder v2/v3 distinction does not exist here."""
+        return self
+
+    def volume_availability_zones(self) -> list[str]:
+        answer = self._call(
+            "describe_availability_zones", lambda: self._ec2.describe_availability_zones()
+        )
+        return [
+            zone["ZoneName"]
+            for zone in answer["AvailabilityZones"]
+            if zone.get("State", "available") == "available"
+        ]
+
+    def _default_zone(self) -> str:
+        """Where the discovered subnet is, so that volumes can attach to booted instances."""
+        network = self.discover_network()
+        if network is not None:
+            subnets = self._call(
+                "describe_subnets",
+                lambda: self._ec2.describe_subnets(SubnetIds=[network.id]),
+            )["Subnets"]
+            if subnets:
+                return str(subnets[0]["AvailabilityZone"])
+        return self.volume_availability_zones()[0]
+
+    @staticmethod
+    def _volume(item: Mapping[str, Any]) -> Volume:
+        tags = _tags(item.get("Tags"))
+        name = tags.pop("Name", None)
+        attachments = tuple(
+            VolumeAttachment(entry["InstanceId"], entry.get("Device"), None, item["VolumeId"])
+            for entry in item.get("Attachments") or []
+            if entry.get("State") in ("attaching", "attached")
+        )
+        return Volume(
+            id=item["VolumeId"],
+            name=name,
+            status=str(item.get("State") or ""),
+            size_gb=int(item.get("Size") or 0),
+            availability_zone=item.get("AvailabilityZone"),
+            read_only=None,
+            metadata=tags,
+            attachments=attachments,
+            source_snapshot_id=item.get("SnapshotId") or None,
+            provider_status=item.get("State"),
+        )
+
+    @staticmethod
+    def _snapshot(item: Mapping[str, Any]) -> VolumeSnapshot:
+        tags = _tags(item.get("Tags"))
+        state = str(item.get("State") or "")
+        return VolumeSnapshot(
+            id=item["SnapshotId"],
+            name=tags.pop("Name", None),
+            status={"pending": "creating", "completed": "available"}.get(state, state),
+            volume_id=item.get("VolumeId") or "",
+            size_gb=int(item.get("VolumeSize") or 0),
+            metadata=tags,
+            provider_status=state,
+        )
+
+    def _ami_snapshot(self, image: Image | str) -> tuple[str, int]:
+        """The root EBS snapshot of an AMI: what a volume "from an image" is made of on EC2."""
+        image_id = image.id if isinstance(image, Image) else image
+        images = self._call(
+            "describe_images", lambda: self._ec2.describe_images(ImageIds=[image_id])
+        )["Images"]
+        if not images:
+            raise ResourceNotFound(f"image {image_id} not found")
+        for mapping in images[0].get("BlockDeviceMappings") or []:
+            ebs = mapping.get("Ebs") or {}
+            if ebs.get("SnapshotId"):
+                return str(ebs["SnapshotId"]), int(ebs.get("VolumeSize") or 1)
+        raise NotApplicable(f"AMI {image_id} has no EBS snapshot to make a volume of")
+
+    def create_volume(
+        self,
+        size_gb: int | None = None,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        snapshot: VolumeSnapshot | str | None = None,
+        source_volume: Volume | str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        availability_zone: str | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Volume:
+        if source_volume is not None:
+            raise NotApplicable(self.EBS_NO_CLONE)
+        snapshot_id = snapshot.id if isinstance(snapshot, VolumeSnapshot) else snapshot
+        source_image_id = None
+        if image is not None:
+            snapshot_id, image_size = self._ami_snapshot(image)
+            source_image_id = image.id if isinstance(image, Image) else image
+            size_gb = size_gb or image_size
+        name = name or self.resource_name("volume")
+        tags = self._run_tags(name) + [{"Key": k, "Value": v} for k, v in (metadata or {}).items()]
+        kwargs: dict[str, Any] = {
+            "AvailabilityZone": availability_zone or self._default_zone(),
+            "TagSpecifications": [{"ResourceType": "volume", "Tags": tags}],
+        }
+        if size_gb is not None:
+            kwargs["Size"] = size_gb
+        if snapshot_id:
+            kwargs["SnapshotId"] = snapshot_id
+        record = self._intend("ebs_volume", name)
+        answer = self._call("create_volume", lambda: self._ec2.create_volume(**kwargs))
+        self._created(record, answer["VolumeId"])
+        volume = self._volume(answer)
+        if wait:
+            volume = self.wait_for_volume(volume.id, "available", timeout=timeout)
+        if source_image_id:
+            volume = dataclasses.replace(volume, source_image_id=source_image_id, bootable=True)
+        return volume
+
+    def wait_for_volume(
+        self, volume_id: str, status: str = "available", *, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Volume:
+        return wait_until(
+            f"ec2.describe_volumes({volume_id}) waiting for {status}",
+            lambda: self.get_volume(volume_id),
+            done=lambda v: v.status == status,
+            failed=lambda v: f"volume went to {v.status}" if v.status == "error" else None,
+            timeout=timeout,
+            describe=lambda v: v.status,
+        )
+
+    def _describe_volumes(self, **kwargs: Any) -> list[dict[str, Any]]:
+        try:
+            return self._call("describe_volumes", lambda: self._ec2.describe_volumes(**kwargs))[
+                "Volumes"
+            ]
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise ResourceNotFound("volume not found") from None
+            raise
+
+    def get_volume(self, volume_id: str) -> Volume:
+        items = self._describe_volumes(VolumeIds=[volume_id])
+        if not items:
+            raise ResourceNotFound(f"volume {volume_id} not found")
+        return self._volume(items[0])
+
+    def list_volumes(self, **filters: str) -> list[Volume]:
+        aws_filters = []
+        if "name" in filters:
+            aws_filters.append({"Name": "tag:Name", "Values": [filters["name"]]})
+        if "status" in filters:
+            aws_filters.append({"Name": "status", "Values": [filters["status"]]})
+        return [self._volume(item) for item in self._describe_volumes(Filters=aws_filters)]
+
+    def update_volume(
+        self, volume_id: str, *, name: str | None = None, description: str | None = None
+    ) -> Volume:
+        if description is not None:
+            raise NotApplicable("EBS volumes have no description; a tag would be a convention")
+        if name is not None:
+            self._call(
+                "create_tags",
+                lambda: self._ec2.create_tags(
+                    Resources=[volume_id], Tags=[{"Key": "Name", "Value": name}]
+                ),
+            )
+        return self.get_volume(volume_id)
+
+    def _wait_volume_gone(self, volume_id: str, timeout: float) -> None:
+        def gone() -> bool:
+            try:
+                return self.get_volume(volume_id).status == "deleted"
+            except ResourceNotFound:
+                return True
+
+        wait_until(
+            f"ec2.delete_volume({volume_id}) waiting for the volume to go",
+            gone,
+            done=bool,
+            timeout=timeout,
+            describe=lambda _: "present",
+        )
+
+    def delete_volume(
+        self, volume_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        try:
+            self._call("delete_volume", lambda: self._ec2.delete_volume(VolumeId=volume_id))
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise ResourceNotFound(f"volume {volume_id} not found") from None
+            raise
+        if wait:
+            self._wait_volume_gone(volume_id, timeout)
+        self._forget("ebs_volume", volume_id)
+
+    def get_volume_metadata(self, volume_id: str) -> dict[str, str]:
+        return dict(self.get_volume(volume_id).metadata)
+
+    def set_volume_metadata(self, volume_id: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        self._call(
+            "create_tags",
+            lambda: self._ec2.create_tags(
+                Resources=[volume_id], Tags=[{"Key": k, "Value": v} for k, v in metadata.items()]
+            ),
+        )
+        return self.get_volume_metadata(volume_id)
+
+    def delete_volume_metadata(self, volume_id: str, keys: Sequence[str]) -> None:
+        self._call(
+            "delete_tags",
+            lambda: self._ec2.delete_tags(Resources=[volume_id], Tags=[{"Key": k} for k in keys]),
+        )
+
+    def create_volume_snapshot(
+        self,
+        volume_id: str,
+        name: str | None = None,
+        *,
+        force: bool = False,
+        metadata: Mapping[str, str] | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> VolumeSnapshot:
+        # EBS snapshots an attached volume without being forced (crash-consistent).
+        name = name or self.resource_name("snapshot")
+        tags = self._run_tags(name) + [{"Key": k, "Value": v} for k, v in (metadata or {}).items()]
+        record = self._intend("ebs_snapshot", name)
+        answer = self._call(
+            "create_snapshot",
+            lambda: self._ec2.create_snapshot(
+                VolumeId=volume_id,
+                TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}],
+            ),
+        )
+        self._created(record, answer["SnapshotId"])
+        snapshot = self._snapshot(answer)
+        if not wait:
+            return snapshot
+        return wait_until(
+            f"ec2.describe_snapshots({snapshot.id}) waiting for completed",
+            lambda: self.get_volume_snapshot(snapshot.id),
+            done=lambda s: s.status == "available",
+            failed=lambda s: f"snapshot went to {s.status}" if s.status == "error" else None,
+            timeout=timeout,
+            describe=lambda s: s.status,
+        )
+
+    def _describe_snapshots(self, **kwargs: Any) -> list[dict[str, Any]]:
+        try:
+            return self._call(
+                "describe_snapshots",
+                lambda: self._ec2.describe_snapshots(OwnerIds=["self"], **kwargs),
+            )["Snapshots"]
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise ResourceNotFound("snapshot not found") from None
+            raise
+
+    def get_volume_snapshot(self, snapshot_id: str) -> VolumeSnapshot:
+        items = self._describe_snapshots(SnapshotIds=[snapshot_id])
+        if not items:
+            raise ResourceNotFound(f"snapshot {snapshot_id} not found")
+        return self._snapshot(items[0])
+
+    def list_volume_snapshots(self) -> list[VolumeSnapshot]:
+        return [self._snapshot(item) for item in self._describe_snapshots()]
+
+    def delete_volume_snapshot(
+        self, snapshot_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        try:
+            self._call("delete_snapshot", lambda: self._ec2.delete_snapshot(SnapshotId=snapshot_id))
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise ResourceNotFound(f"snapshot {snapshot_id} not found") from None
+            raise
+        if wait:
+
+            def gone() -> bool:
+                try:
+                    self.get_volume_snapshot(snapshot_id)
+                except ResourceNotFound:
+                    return True
+                return False
+
+            wait_until(
+                f"ec2.delete_snapshot({snapshot_id}) waiting for the snapshot to go",
+                gone,
+                done=bool,
+                timeout=timeout,
+                describe=lambda _: "present",
+            )
+        self._forget("ebs_snapshot", snapshot_id)
+
+    def list_server_volumes(self, server_id: str) -> list[VolumeAttachment]:
+        item = self._describe(server_id)
+        root = item.get("RootDeviceName")
+        return [
+            VolumeAttachment(server_id, mapping.get("DeviceName"), None, mapping["Ebs"]["VolumeId"])
+            for mapping in item.get("BlockDeviceMappings") or []
+            if mapping.get("Ebs") and mapping.get("DeviceName") != root
+        ]
+
+    def attach_volume(
+        self,
+        server_id: str,
+        volume_id: str,
+        device: str | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> VolumeAttachment:
+        if device is None:
+            item = self._describe(server_id)
+            used = {m.get("DeviceName") for m in item.get("BlockDeviceMappings") or []}
+            device = next(f"/dev/sd{c}" for c in "fghijklmnop" if f"/dev/sd{c}" not in used)
+        self._call(
+            "attach_volume",
+            lambda: self._ec2.attach_volume(
+                Device=device, InstanceId=server_id, VolumeId=volume_id
+            ),
+        )
+        if wait:
+            wait_until(
+                f"ec2.describe_volumes({volume_id}) waiting for in-use on {server_id}",
+                lambda: self.get_volume(volume_id),
+                done=lambda v: (
+                    v.status == "in-use" and any(a.server_id == server_id for a in v.attachments)
+                ),
+                timeout=timeout,
+                describe=lambda v: v.status,
+            )
+        return VolumeAttachment(server_id, device, None, volume_id)
+
+    def detach_volume(
+        self,
+        server_id: str,
+        volume_id: str,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> None:
+        try:
+            self._call(
+                "detach_volume",
+                lambda: self._ec2.detach_volume(InstanceId=server_id, VolumeId=volume_id),
+            )
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise ResourceNotFound(f"volume {volume_id} or {server_id} not found") from None
+            raise
+        if wait:
+            self.wait_for_volume(volume_id, "available", timeout=timeout)
+
+    def set_volume_read_only(self, volume_id: str, read_only: bool) -> None:
+        raise NotApplicable(self.EBS_NO_READ_ONLY)
+
+    def reserve_volume(self, volume_id: str) -> None:
+        raise NotApplicable(self.EBS_NO_RESERVE)
+
+    def unreserve_volume(self, volume_id: str) -> None:
+        raise NotApplicable(self.EBS_NO_RESERVE)
+
+    def upload_volume_to_image(self, volume_id: str, image_name: str | None = None, **_: Any):
+        raise NotApplicable(self.EBS_NO_UPLOAD)
+
+    def _delete_ebs_volume_if_there(self, volume_id: str) -> bool:
+        try:
+            volume = self.get_volume(volume_id)
+        except ResourceNotFound:
+            return False
+        if volume.status == "deleted":
+            return False
+        for attachment in volume.attachments:
+            with contextlib.suppress(ResourceNotFound):
+                self.detach_volume(attachment.server_id, volume_id)
+        try:
+            self.delete_volume(volume_id)
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_ebs_snapshot_if_there(self, snapshot_id: str) -> bool:
+        try:
+            self.delete_volume_snapshot(snapshot_id)
+        except ResourceNotFound:
+            return False
+        return True
+
+    def _delete_ebs_record(self, record: LedgerRecord) -> bool:
+        resource_id = record.resource_id
+        if not resource_id and record.name:
+            tagged = [{"Name": "tag:Name", "Values": [record.name]}]
+            if record.kind == "ebs_volume":
+                found = [v["VolumeId"] for v in self._describe_volumes(Filters=tagged)]
+            else:
+                found = [s["SnapshotId"] for s in self._describe_snapshots(Filters=tagged)]
+            resource_id = found[0] if found else None
+        if not resource_id:
+            return False
+        if record.kind == "ebs_volume":
+            return self._delete_ebs_volume_if_there(resource_id)
+        return self._delete_ebs_snapshot_if_there(resource_id)
+
+    def _volume_leftovers(self, ours: Callable[..., bool], attempt: Callable[..., None]) -> None:
+        """Tagged EBS snapshots, then tagged EBS volumes (servers went first)."""
+        tag_filter = [{"Name": "tag-key", "Values": [TAG_KEY]}]
+        for item in self._describe_snapshots(Filters=tag_filter):
+            tags = _tags(item.get("Tags"))
+            if ours(tags, tags.get("Name"), _epoch(item.get("StartTime"))):
+                attempt(
+                    f"ebs_snapshot {tags.get('Name')} ({item['SnapshotId']})",
+                    lambda i=item["SnapshotId"]: self._delete_ebs_snapshot_if_there(i),
+                )
+        for item in self._describe_volumes(Filters=tag_filter):
+            tags = _tags(item.get("Tags"))
+            if ours(tags, tags.get("Name"), _epoch(item.get("CreateTime"))):
+                attempt(
+                    f"ebs_volume {tags.get('Name')} ({item['VolumeId']})",
+                    lambda i=item["VolumeId"]: self._delete_ebs_volume_if_there(i),
+                )
+
     # -- clean-up --------------------------------------------------------------------------
     def _release_elastic_ip(self, allocation_id: str) -> bool:
         try:
@@ -875,6 +1339,10 @@ class AwsCloud(Cloud):
                 )["SecurityGroups"]
                 resource_id = groups[0]["GroupId"] if groups else None
             return bool(resource_id) and self._delete_security_group(resource_id)
+        if record.kind in ("ebs_volume", "ebs_snapshot"):
+            return self._delete_ebs_record(record)
+        if record.kind == CONTAINER_KIND:
+            return bool(record.resource_id) and self._delete_container_record(record.resource_id)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
 
     def cleanup_run(self) -> CleanupSummary:
@@ -955,4 +1423,6 @@ class AwsCloud(Cloud):
                     f"security_group {item['GroupName']} ({item['GroupId']})",
                     lambda g=item["GroupId"]: self._delete_security_group(g),
                 )
+        self._volume_leftovers(ours, attempt)
+        self._container_leftovers(ours, attempt)
         return summary

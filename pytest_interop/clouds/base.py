@@ -34,6 +34,18 @@ class ResourceNotFound(LookupError):
     """The cloud does not know the server, key pair or image asked for."""
 
 
+class AccessDenied(PermissionError):
+    """The cloud refused the request for want of permission (HTTP 401/403, S3 AccessDenied)."""
+
+
+class QuotaExceeded(Exception):
+    """The cloud refused a write that would go over a quota (Swift's 413)."""
+
+
+class ContainerNotEmpty(Exception):
+    """A container (bucket) still holds objects, so it cannot be deleted (HTTP 409)."""
+
+
 @dataclass(frozen=True)
 class Image:
     id: str
@@ -113,6 +125,80 @@ class SecurityRule:
     group_name: str
     port: int
     remote: str  # CIDR
+
+
+@dataclass(frozen=True)
+class VolumeAttachment:
+    """A volume attached to a server, as the block-storage service records it."""
+
+    server_id: str
+    device: str | None  # the device the cloud named (/dev/vdb, /dev/sdf); the guest may differ
+    attachment_id: str | None = None
+    volume_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A block-storage volume (Cinder volume, EBS volume)."""
+
+    id: str
+    name: str | None
+    status: str  # normalised: creating, available, in-use, attaching, detaching, deleting, error
+    size_gb: int
+    description: str | None = None
+    availability_zone: str | None = None
+    bootable: bool = False
+    read_only: bool | None = None  # None where the provider has no read-only flag
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[VolumeAttachment, ...] = ()
+    source_image_id: str | None = None
+    source_snapshot_id: str | None = None
+    source_volume_id: str | None = None
+    provider_status: str | None = None  # the cloud's own word
+
+
+@dataclass(frozen=True)
+class VolumeSnapshot:
+    id: str
+    name: str | None
+    status: str  # normalised: creating, available, deleting, error
+    volume_id: str
+    size_gb: int
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    provider_status: str | None = None
+
+
+@dataclass(frozen=True)
+class Container:
+    """A Swift container or an S3 bucket."""
+
+    name: str
+    object_count: int | None = None  # None where the provider does not say
+    bytes_used: int | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)  # keys lower-case
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What a listing or a HEAD says about one object (never its data)."""
+
+    name: str
+    size: int
+    etag: str | None = None
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)  # keys lower-case
+
+
+@dataclass(frozen=True)
+class TemporaryUrl:
+    """A URL that works without credentials until ``expires_at`` (epoch seconds)."""
+
+    url: str
+    method: str
+    expires_at: float
+
+    def __repr__(self) -> str:  # the signature is a credential while it lasts
+        return f"TemporaryUrl(method={self.method!r}, expires_at={self.expires_at})"
 
 
 class Cloud:
@@ -365,3 +451,268 @@ class Cloud:
     ) -> CleanupSummary:
         """Remove resources of crashed runs that carry our run-id tag and name prefix."""
         raise self._lacks("clean-up")
+
+    # -- block storage -------------------------------------------------------------------
+    def using_volume_api(self, version: str) -> Cloud:
+        """This cloud through block-storage API ``version`` ("2", "3"); same ledger.
+
+        Providers with one block-storage API (EBS) return themselves.
+        """
+        raise self._lacks(f"block-storage API v{version}")
+
+    def volume_availability_zones(self) -> list[str]:
+        raise self._lacks("volume availability zones")
+
+    def create_volume(
+        self,
+        size_gb: int | None = None,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        snapshot: VolumeSnapshot | str | None = None,
+        source_volume: Volume | str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        availability_zone: str | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Volume:
+        """A ledgered volume: blank, or from an image, a snapshot or another volume (a clone).
+
+        ``size_gb`` may be None when a source gives the size.
+        """
+        raise self._lacks("volumes")
+
+    def wait_for_volume(
+        self, volume_id: str, status: str = "available", *, timeout: float = DEFAULT_ACTION_TIMEOUT
+    ) -> Volume:
+        raise self._lacks("volumes")
+
+    def get_volume(self, volume_id: str) -> Volume:
+        raise self._lacks("volumes")
+
+    def list_volumes(self, **filters: str) -> list[Volume]:
+        """The project's volumes; ``name``/``status`` filters where the provider has them."""
+        raise self._lacks("volumes")
+
+    def update_volume(
+        self, volume_id: str, *, name: str | None = None, description: str | None = None
+    ) -> Volume:
+        raise self._lacks("volume update")
+
+    def delete_volume(
+        self, volume_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        raise self._lacks("volumes")
+
+    def get_volume_metadata(self, volume_id: str) -> dict[str, str]:
+        raise self._lacks("volume metadata")
+
+    def set_volume_metadata(self, volume_id: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        """Add or replace the given keys; returns the volume's whole metadata."""
+        raise self._lacks("volume metadata")
+
+    def delete_volume_metadata(self, volume_id: str, keys: Sequence[str]) -> None:
+        raise self._lacks("volume metadata")
+
+    def create_volume_snapshot(
+        self,
+        volume_id: str,
+        name: str | None = None,
+        *,
+        force: bool = False,
+        metadata: Mapping[str, str] | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> VolumeSnapshot:
+        """A ledgered snapshot; ``force`` allows it while the volume is attached."""
+        raise self._lacks("volume snapshots")
+
+    def get_volume_snapshot(self, snapshot_id: str) -> VolumeSnapshot:
+        raise self._lacks("volume snapshots")
+
+    def list_volume_snapshots(self) -> list[VolumeSnapshot]:
+        raise self._lacks("volume snapshots")
+
+    def delete_volume_snapshot(
+        self, snapshot_id: str, *, wait: bool = True, timeout: float = DEFAULT_DELETE_TIMEOUT
+    ) -> None:
+        raise self._lacks("volume snapshots")
+
+    def attach_volume(
+        self,
+        server_id: str,
+        volume_id: str,
+        device: str | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> VolumeAttachment:
+        """Attach through the compute API; with ``wait`` returns once the volume is in use."""
+        raise self._lacks("volume attachment")
+
+    def detach_volume(
+        self,
+        server_id: str,
+        volume_id: str,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> None:
+        raise self._lacks("volume attachment")
+
+    def list_server_volumes(self, server_id: str) -> list[VolumeAttachment]:
+        """The volumes attached to a server, as the compute API reports them."""
+        raise self._lacks("volume attachment")
+
+    def set_volume_read_only(self, volume_id: str, read_only: bool) -> None:
+        raise self._lacks("a read-only volume flag")
+
+    def reserve_volume(self, volume_id: str) -> None:
+        raise self._lacks("volume reservation")
+
+    def unreserve_volume(self, volume_id: str) -> None:
+        raise self._lacks("volume reservation")
+
+    def upload_volume_to_image(
+        self,
+        volume_id: str,
+        image_name: str | None = None,
+        *,
+        disk_format: str = "raw",
+        force: bool = False,
+        wait: bool = True,
+        timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> Image:
+        """A ledgered image made of the volume's content; with ``wait`` once it is active."""
+        raise self._lacks("volume upload to an image")
+
+    def image_checksum(self, image_id: str) -> str | None:
+        """The image's content checksum as the image service reports it (None if unknown)."""
+        raise self._lacks("image checksums")
+
+    def delete_image(self, image_id: str) -> None:
+        raise self._lacks("image deletion")
+
+    # -- object storage (Swift containers / S3 buckets) ------------------------------------
+    # ``account`` (where accepted) names another tenant's storage account, as its owner's
+    # ``object_account()`` gives it: how a peer reaches a container shared with it.
+    def object_store_info(self) -> dict[str, Any]:
+        """The object store's capability document (Swift's ``/info``)."""
+        raise self._lacks("object storage capability discovery")
+
+    def object_account(self) -> str:
+        """This cloud's storage account, as ACLs and other tenants name it."""
+        raise self._lacks("object storage")
+
+    def create_container(
+        self, name: str | None = None, *, metadata: Mapping[str, str] | None = None
+    ) -> Container:
+        """A new container (bucket), ledgered: clean-up removes it with its objects."""
+        raise self._lacks("object storage")
+
+    def list_containers(
+        self, *, prefix: str | None = None, limit: int | None = None, marker: str | None = None
+    ) -> list[Container]:
+        """The account's containers in name order (``marker``: start after this name)."""
+        raise self._lacks("object storage")
+
+    def get_container(self, name: str) -> Container:
+        """The container with its counts and metadata; ResourceNotFound when absent."""
+        raise self._lacks("object storage")
+
+    def set_container_metadata(self, name: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        """Add or replace the given keys; returns the container's whole metadata."""
+        raise self._lacks("container metadata")
+
+    def delete_container_metadata(self, name: str, keys: Sequence[str]) -> None:
+        raise self._lacks("container metadata")
+
+    def delete_container(self, name: str, *, purge: bool = False) -> None:
+        """Delete a container; ContainerNotEmpty while it holds objects, unless ``purge``."""
+        raise self._lacks("object storage")
+
+    def list_objects(
+        self,
+        container: str,
+        *,
+        prefix: str | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+        account: str | None = None,
+    ) -> list[StoredObject]:
+        raise self._lacks("object storage")
+
+    def put_object(
+        self,
+        container: str,
+        name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        account: str | None = None,
+    ) -> StoredObject:
+        """Store ``data``; QuotaExceeded or AccessDenied when the cloud refuses it."""
+        raise self._lacks("object storage")
+
+    def get_object(
+        self,
+        container: str,
+        name: str,
+        *,
+        byte_range: tuple[int, int] | None = None,
+        account: str | None = None,
+    ) -> bytes:
+        """The object's bytes; ``byte_range`` (first, last), inclusive as in HTTP Range."""
+        raise self._lacks("object storage")
+
+    def head_object(self, container: str, name: str) -> StoredObject:
+        raise self._lacks("object storage")
+
+    def copy_object(
+        self, container: str, name: str, to_container: str, to_name: str
+    ) -> StoredObject:
+        """A server-side copy; returns what the copy looks like."""
+        raise self._lacks("object copy")
+
+    def delete_object(self, container: str, name: str, *, account: str | None = None) -> None:
+        raise self._lacks("object storage")
+
+    def enable_versioning(self, container: str) -> None:
+        """Keep overwritten versions of the container's objects."""
+        raise self._lacks("object versioning")
+
+    def object_versions(self, container: str, name: str) -> list[bytes]:
+        """The kept (non-current) versions of an object's data, newest first."""
+        raise self._lacks("object versioning")
+
+    def temporary_url(
+        self, container: str, name: str, *, method: str = "GET", seconds: int = 60
+    ) -> TemporaryUrl:
+        """A URL that lets anyone ``method`` the object for ``seconds`` (Swift temp URL,
+        S3 presigned URL)."""
+        raise self._lacks("temporary URLs")
+
+    def peer(self) -> Cloud:
+        """An adapter for another tenant (project, account) of the same cloud, for sharing
+        tests; NotApplicable when none is configured."""
+        raise self._lacks("second tenant")
+
+    def grant_container_read(self, container: str, grantee: Cloud) -> None:
+        """Let ``grantee`` (another tenant) list and read the container, and no more."""
+        raise self._lacks("container access control")
+
+    def set_container_quota(
+        self, container: str, *, max_bytes: int | None = None, max_objects: int | None = None
+    ) -> None:
+        """Cap the container's bytes and/or object count; None leaves a cap unset."""
+        raise self._lacks("container quotas")
+
+    def require_account_quotas(self) -> None:
+        """NotApplicable, with the reason, where the provider has no account quotas at all."""
+        raise self._lacks("account quotas")
+
+    def set_account_quota(self, max_bytes: int | None) -> None:
+        """Cap the whole account's bytes (None removes the cap); set by the cloud's admin."""
+        raise self._lacks("account quotas")

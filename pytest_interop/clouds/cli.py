@@ -90,6 +90,9 @@ def cleanup_spec(
     )
     cloud = make_cloud(spec, None)
     try:
+        check = getattr(cloud, "check", None)
+        if check is not None:
+            check()  # a wrong password is one line and exit 2, not a traceback
         return cleanup_cloud(
             cloud, run_id=run_id, older_than_seconds=older_than_seconds, journal=records
         )

@@ -136,7 +136,11 @@ def choose_image(
 
     linux = sorted((i for i in candidates if is_linux(i)), key=rank)
     if not linux:
-        raise InfrastructureError("no active Linux image found", call="images.list")
+        raise InfrastructureError(
+            "cannot run here: no active Linux image found on this cloud; upload one, or name "
+            "one as `interop: {image: NAME}` in the cloud's settings",
+            call="images.list",
+        )
     best = linux[0]
     chosen, source = with_login_user(best, login_user)
     reason = "names its login account" if rank(best)[0] == 0 else "best-known Linux image"
@@ -163,7 +167,9 @@ def choose_flavor(
     ]
     if not fitting:
         raise InfrastructureError(
-            f"no flavor fits min_ram={min_ram} MB, min_disk={min_disk} GB", call="flavors.list"
+            f"cannot run here: no flavor fits min_ram={min_ram} MB, min_disk={min_disk} GB; "
+            "name one as `interop: {flavor: NAME}` in the cloud's settings",
+            call="flavors.list",
         )
     best = min(fitting, key=lambda f: (f.ram_mb, f.vcpus, f.disk_gb, f.name))
     return Choice(best, f"smallest fitting min_ram={min_ram} MB, min_disk={min_disk} GB")

@@ -10,6 +10,7 @@ in their description; key pairs, which have neither, in their name.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -98,11 +99,18 @@ def _exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
+_ROOT_REASON = re.compile(r"\[(?:SSL: [A-Z_]+|SSL|Errno -?\d+)\][^'\")(]*")
+
+
 def _first_line(exc: BaseException, secrets: Sequence[str]) -> str:
+    """The root reason urllib3 buried in the message ([Errno 111] ..., [SSL: ...] ...)."""
     from pytest_interop.clouds.retry import redact
 
-    text = str(exc).strip().splitlines()
-    return redact(text[0] if text else type(exc).__name__, secrets)[:300]
+    text = str(exc).strip()
+    root = _ROOT_REASON.search(text)
+    lines = text.splitlines()
+    reason = root.group(0).strip() if root else (lines[0] if lines else type(exc).__name__)
+    return redact(reason, secrets)[:300]
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -146,6 +154,7 @@ def _epoch(text: str | None) -> float | None:
 class OpenStackCloud(SwiftFacet, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
+    _volume_api = "3"  # the Cinder API version block-storage calls use; see using_volume_api
 
     def __init__(
         self,
@@ -872,8 +881,6 @@ class OpenStackCloud(SwiftFacet, Cloud):
             sibling._key_dir = None
             siblings[version] = sibling
         return siblings[version]
-
-    _volume_api = "3"
 
     def _cinder(self, call: str, method: str, path: str, body: Any = None) -> Any:
         """One Cinder request on the chosen API version; the answer's JSON (or None)."""

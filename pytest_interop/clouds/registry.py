@@ -17,6 +17,7 @@ Names:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,23 @@ def _aws_spec(name: str) -> CloudSpec:
     return CloudSpec(name, "aws", settings)
 
 
+def _yaml_problem(path: Path) -> str | None:
+    """Where and why a clouds.yaml file does not parse; None if it parses or is absent."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        return f"{where}{getattr(exc, 'problem', None) or type(exc).__name__}"
+    return None
+
+
 def _openstack_spec(name: str) -> CloudSpec:
     import openstack.config
     from openstack import exceptions as os_exceptions
@@ -83,12 +101,25 @@ def _openstack_spec(name: str) -> CloudSpec:
     try:
         loader.get_one(cloud=cloud, region_name=region or None)
     except (os_exceptions.ConfigException, KeyError) as exc:
+        # openstacksdk skips a file it cannot parse; say so rather than "not found"
+        for path in dict.fromkeys(loader._config_files):
+            problem = _yaml_problem(Path(path))
+            if problem:
+                raise CloudNotFound(
+                    f"--cloud={name}: {path} is not valid YAML ({problem}); fix its syntax"
+                ) from None
         looked = ", ".join(str(Path(p)) for p in loader._config_files) or "no clouds.yaml found"
         known = ", ".join(sorted(loader.get_cloud_names())) or "none"
         reason = str(exc).splitlines()[0] if str(exc) else "not found"
         raise CloudNotFound(
             f"--cloud={name}: {reason} (clouds.yaml files read: {looked}; clouds known: "
             f"{known}); name a cloud from clouds.yaml, `reference`, or `aws:PROFILE@REGION`"
+        ) from None
+    except Exception as exc:  # keystoneauth refusing the auth section (TypeError, ...)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CloudNotFound(
+            f"--cloud={name}: its auth section in clouds.yaml does not fit its auth_type "
+            f"({first}); fix the keys under `auth:` or set the matching `auth_type:`"
         ) from None
     settings: dict[str, Any] = {"cloud": cloud}
     if region:
@@ -113,6 +144,25 @@ def resolve_cloud(name: str, *, start_reference: Callable[[str, str], CloudSpec]
     if name == "aws" or name.startswith("aws:"):
         return _aws_spec(name)
     return _openstack_spec(name)
+
+
+def secret_bearing_settings(spec: CloudSpec) -> list[Any]:
+    """Everything of a spec that may hold secrets, for a Redactor: its settings, and for a
+    clouds.yaml cloud the entry itself (the password lives there, not in the spec)."""
+    found: list[Any] = [dict(spec.settings)]
+    if spec.provider == "openstack" and spec.settings.get("cloud"):
+        import openstack.config
+
+        try:
+            with warnings.catch_warnings():  # the SDK's own deprecations
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                region = openstack.config.OpenStackConfig().get_one(
+                    cloud=spec.settings["cloud"], region_name=spec.settings.get("region_name")
+                )
+        except Exception:  # resolution already reported its own errors
+            return found
+        found.append(region.config)
+    return found
 
 
 def make_cloud(spec: CloudSpec, ledger: Any, *, hook: Any = None) -> Any:

@@ -16,6 +16,11 @@ ours to observe):
   terminated one destroyed, a changed instance type resizes the machine. A reboot leaves no trace
   in moto's state, so the middleware reads ``RebootInstances`` requests itself, and it answers
   ``GetConsoleOutput`` with the machine's console log (host-key fingerprints included).
+- **S3.** moto serves S3 on the same port; clients use path-style addressing
+  (``http://127.0.0.1:PORT/bucket/key``), which moto recognises from the signature's credential
+  scope (and takes for S3 when unsigned). moto checks no credentials, so the middleware gives
+  S3's refusals itself: anonymous requests, presigned URLs with a wrong signature and expired
+  ones (see :func:`_s3_refusal`).
 
 moto keeps its state per process; one ReferenceAws may run in a process at a time.
 """
@@ -23,6 +28,8 @@ moto keeps its state per process; one ReferenceAws may run in a process at a tim
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import html
 import io
 import ipaddress
@@ -32,7 +39,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, unquote
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -81,6 +88,12 @@ class _AddressPatch:
         self._saved.clear()
 
 
+def guest_device(device: str) -> str:
+    """The name a Xen guest gives an EBS device: /dev/sdf and /dev/xvdf are both xvdf."""
+    name = device.removeprefix("/dev/")
+    return "xv" + name[1:] if name.startswith("sd") else name
+
+
 class _Tracked:
     """What the reconciler knows of one instance's machine."""
 
@@ -88,6 +101,7 @@ class _Tracked:
         self.machine = machine
         self.instance_type = instance_type
         self.ips: set[str] = set()
+        self.disks: dict[str, int] = {}  # guest device name -> GiB of attached EBS volumes
 
 
 class ReferenceAws:
@@ -216,6 +230,7 @@ class ReferenceAws:
             "machines": len(self._machines.machines()) if self._machines else 0,
             "elastic_ips": len(backend.addresses),
             "key_pairs": len(backend.key_pairs),
+            "buckets": len(self._s3_backend().buckets),
         }
 
     # -- moto access ------------------------------------------------------------------------------
@@ -225,8 +240,15 @@ class ReferenceAws:
 
         return ec2_backends[DEFAULT_ACCOUNT_ID][self.region]
 
+    def _s3_backend(self) -> Any:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
     def _reset_moto(self) -> None:
         self._backend().reset()
+        self._s3_backend().reset()
 
     # -- the middleware -------------------------------------------------------------------------
     def _middleware(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -237,6 +259,12 @@ class ReferenceAws:
                 answer = self._console_output(params, start_response)
                 if answer is not None:
                     return answer
+            ebs_refusal = self._ebs_refusal(action, params, start_response)
+            if ebs_refusal is not None:
+                return ebs_refusal
+            refusal = _s3_refusal(environ, self._secret_key, start_response)
+            if refusal is not None:
+                return refusal
             result = app(environ, start_response)
             try:
                 with self._sync_lock:
@@ -283,6 +311,35 @@ class ReferenceAws:
             "</GetConsoleOutputResponse>"
         ).encode()
         start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _ebs_refusal(
+        self, action: str, params: dict[str, list[str]], start_response: Callable[..., Any]
+    ) -> list[bytes] | None:
+        """EC2's refusals that moto does not make: an attached volume attaching again, a volume
+        in an availability zone that does not exist."""
+        backend = self._backend()
+        code = message = ""
+        if action == "AttachVolume":
+            volume_id = (params.get("VolumeId") or [""])[0]
+            volume = backend.volumes.get(volume_id)
+            if volume is not None and volume.attachment is not None:
+                code, message = "VolumeInUse", f"{volume_id} is already attached to an instance"
+        elif action == "CreateVolume":
+            zone = (params.get("AvailabilityZone") or [""])[0]
+            if zone and backend.get_zone_by_name(zone) is None:
+                code, message = "InvalidParameterValue", f"Invalid availability zone: [{zone}]"
+        if not code:
+            return None
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Response><Errors><Error><Code>{code}</Code>"
+            f"<Message>{html.escape(message)}</Message></Error></Errors>"
+            f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+        ).encode()
+        start_response(
+            "400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     # -- reconciling moto's instances with machines ----------------------------------------------
@@ -356,6 +413,26 @@ class ReferenceAws:
         for ip in wanted - tracked.ips:
             machine.listen(ip)
         tracked.ips = wanted
+        self._sync_disks(backend, instance, tracked)
+
+    @staticmethod
+    def _sync_disks(backend: Any, instance: Any, tracked: _Tracked) -> None:
+        """Attached EBS volumes (not the root one) become disks in the machine's lsblk."""
+        wanted: dict[str, int] = {}
+        for volume in list(backend.volumes.values()):
+            attachment = volume.attachment
+            if attachment is None or attachment.instance.id != instance.id:
+                continue
+            # moto puts the root volume at /dev/sda1 whatever the AMI's root device name says
+            if attachment.device in ("/dev/sda1", getattr(instance, "root_device_name", "")):
+                continue
+            wanted[guest_device(attachment.device)] = int(volume.size)
+        for name in set(tracked.disks) - set(wanted):
+            tracked.machine.detach_disk(name)
+            del tracked.disks[name]
+        for name in set(wanted) - set(tracked.disks):
+            tracked.machine.attach_disk(name, wanted[name])
+            tracked.disks[name] = wanted[name]
 
     def _reboot(self, instance_id: str) -> None:
         tracked = self._tracked.get(instance_id)
@@ -367,3 +444,104 @@ class ReferenceAws:
         if tracked is None:
             return
         tracked.machine.destroy()
+
+
+def _s3_refusal(
+    environ: dict[str, Any], secret_key: str, start_response: Callable[..., Any]
+) -> list[bytes] | None:
+    """S3's own refusals, which moto (enforcing no auth) leaves out; None lets moto answer.
+
+    An anonymous request (no Authorization header, no presigned query) is AccessDenied, as
+    for S3's private buckets; a presigned URL (SigV4 query auth) past
+    ``X-Amz-Date + X-Amz-Expires`` is "Request has expired", and one whose signature does not
+    match this endpoint's credentials is SignatureDoesNotMatch.
+    """
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if "X-Amz-Signature" not in query:
+        if environ.get("HTTP_AUTHORIZATION") or environ.get("PATH_INFO", "").startswith(
+            "/moto-api"
+        ):
+            return None
+        return _s3_error(start_response, "AccessDenied", "Access Denied")
+    first = {key: values[0] for key, values in query.items()}
+    stamp, lifetime = first.get("X-Amz-Date", ""), first.get("X-Amz-Expires", "")
+    try:
+        signed = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        expires = signed.timestamp() + int(lifetime)
+    except ValueError:
+        return _s3_error(start_response, "AuthorizationQueryParametersError", "Bad X-Amz-Date")
+    if not _presigned_signature_matches(environ, first, secret_key):
+        return _s3_error(
+            start_response,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    if datetime.now(UTC).timestamp() > expires:
+        return _s3_error(start_response, "AccessDenied", "Request has expired")
+    return None
+
+
+def _presigned_signature_matches(
+    environ: dict[str, Any], query: dict[str, str], secret_key: str
+) -> bool:
+    """Recompute the SigV4 query signature (S3 flavour: unsigned payload, path as sent)."""
+    try:
+        access_key, day, region, service, terminator = query["X-Amz-Credential"].split("/")
+    except (KeyError, ValueError):
+        return False
+    if access_key != ACCESS_KEY_ID or terminator != "aws4_request":
+        return False
+    raw_query = environ.get("QUERY_STRING", "")
+    pairs = []
+    for pair in raw_query.split("&"):
+        key, _, value = pair.partition("=")
+        if key and unquote(key) != "X-Amz-Signature":
+            pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value), safe="-_.~")))
+    canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
+    signed_headers = query.get("X-Amz-SignedHeaders", "host").split(";")
+    lines = []
+    for name in signed_headers:
+        value = environ.get(
+            "HTTP_HOST" if name == "host" else f"HTTP_{name.upper().replace('-', '_')}"
+        )
+        if value is None and name == "content-type":
+            value = environ.get("CONTENT_TYPE")
+        lines.append(f"{name}:{(value or '').strip()}\n")
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+    canonical = "\n".join(
+        [
+            environ.get("REQUEST_METHOD", "GET"),
+            raw_uri.split("?", 1)[0],
+            canonical_query,
+            "".join(lines),
+            ";".join(signed_headers),
+            "UNSIGNED-PAYLOAD",
+        ]
+    )
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            query.get("X-Amz-Date", ""),
+            scope,
+            hashlib.sha256(canonical.encode()).hexdigest(),
+        ]
+    )
+    key = f"AWS4{secret_key}".encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, query.get("X-Amz-Signature", ""))
+
+
+def _s3_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{html.escape(message)}</Message>"
+        f"<RequestId>{uuid.uuid4().hex[:16].upper()}</RequestId></Error>"
+    ).encode()
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))],
+    )
+    return [body]

@@ -26,12 +26,17 @@ from pytest_interop.reference.image import exceptions as image_errors
 from pytest_interop.reference.image import urls as image_urls
 from pytest_interop.reference.network import exceptions as network_errors
 from pytest_interop.reference.network import urls as network_urls
+from pytest_interop.reference.object import exceptions as object_errors
+from pytest_interop.reference.object import urls as object_urls
 from pytest_interop.reference.profiles import PROFILES, Profile
 from pytest_interop.reference.state import CloudState
+from pytest_interop.reference.volume import exceptions as volume_errors
+from pytest_interop.reference.volume import urls as volume_urls
 
 USER_NAME = "demo"
 PROJECT_NAME = "demo"
 ADMIN_NAME = "admin"
+PEER_NAME = "peer"  # a second project, as tempest's "alt" credentials: sharing tests
 LISTEN_BACKLOG = 256
 # machines=False: API only, no SSH endpoints; quotas={"instances": 100, ...}: Nova defaults
 EXTRA_KNOBS = frozenset({"machines", "quotas"})
@@ -44,6 +49,8 @@ SERVICES = (
     (compute_urls, compute_errors.error_factory),
     (image_urls, image_errors.error_factory),
     (network_urls, network_errors.error_factory),
+    (volume_urls, volume_errors.error_factory),
+    (object_urls, object_errors.error_factory),
     (admin_urls, None),
 )
 
@@ -101,6 +108,7 @@ class ReferenceCloud:
         self._state: CloudState | None = None
         self._password = secrets.token_urlsafe(16)
         self._admin_password = secrets.token_urlsafe(16)
+        self._peer_password = secrets.token_urlsafe(16)
         self.ssh_port = 0
 
     def __repr__(self) -> str:
@@ -122,6 +130,8 @@ class ReferenceCloud:
             )
             identity.ensure_project(PROJECT_NAME, "The tester's project")
             identity.add_user(PROJECT_NAME, USER_NAME, self._password)
+            identity.ensure_project(PEER_NAME, "Another tenant, for sharing tests")
+            identity.add_user(PEER_NAME, PEER_NAME, self._peer_password)
             state.bootstrap(admin_project)
             app = ReferenceApp(
                 state,
@@ -203,8 +213,18 @@ class ReferenceCloud:
         }
 
     def cloud_config(self, name: str = "reference") -> dict[str, Any]:
-        """An openstacksdk cloud config for the tester's (non-admin) user."""
-        return self._config(USER_NAME, self._password, PROJECT_NAME)
+        """An openstacksdk cloud config for the tester's (non-admin) user.
+
+        ``interop.peer_auth`` (another project's user) and ``interop.admin_auth`` play
+        tempest's alt and admin credentials: container ACLs are tested against the peer,
+        account quotas are set by the (reseller) admin.
+        """
+        config = self._config(USER_NAME, self._password, PROJECT_NAME)
+        config["interop"]["peer_auth"] = self._config(PEER_NAME, self._peer_password, PEER_NAME)[
+            "auth"
+        ]
+        config["interop"]["admin_auth"] = self.admin_cloud_config()["auth"]
+        return config
 
     def admin_cloud_config(self) -> dict[str, Any]:
         """The same for the admin user (counters, all projects)."""

@@ -26,6 +26,9 @@ class FaultSettings:
     delete_delay: float = 0.05  # seconds a deleted server lingers as "deleting"
     slow_delete_rate: float = 0.0  # deletes that take slow_delete_delay instead
     slow_delete_delay: float = 2.0
+    # Seconds a token stays valid on the server (0: Keystone's 12 h). Its advertised expiry
+    # stays 12 h, so a client learns of it by a 401 mid-run, as after a revocation.
+    token_lifetime: float = 0.0
     seed: int = 0
 
     @classmethod
@@ -49,6 +52,7 @@ class FaultSettings:
             "action_delay",
             "delete_delay",
             "slow_delete_delay",
+            "token_lifetime",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")

@@ -14,8 +14,10 @@ from pytest_interop.reference.faults import FaultInjector, FaultSettings
 from pytest_interop.reference.identity.models import IdentityModel, Project
 from pytest_interop.reference.image.models import ImageModel
 from pytest_interop.reference.network.models import KINDS, NetworkModel
+from pytest_interop.reference.object.models import ObjectModel
 from pytest_interop.reference.profiles import Profile
 from pytest_interop.reference.scheduler import Scheduler
+from pytest_interop.reference.volume.models import VolumeModel
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ CATALOG = (
     CatalogService("c0a2", "compute", "nova", "/compute/v2.1"),
     CatalogService("c0a3", "image", "glance", "/image"),
     CatalogService("c0a4", "network", "neutron", "/network"),
+    CatalogService("c0a5", "block-storage", "cinder", "/volume/v3"),
+    CatalogService("c0a7", "volumev3", "cinderv3", "/volume/v3"),
+    CatalogService("c0a8", "volumev2", "cinderv2", "/volume/v2"),
+    CatalogService("c0a6", "object-store", "swift", "/object/v1/AUTH_{project_id}"),
 )
 
 
@@ -54,6 +60,8 @@ class CloudState:
         self.image = ImageModel(self)
         self.network = NetworkModel(self)
         self.compute = ComputeModel(self)
+        self.volume = VolumeModel(self)
+        self.object = ObjectModel(self)
         self._bootstrapped = False
 
     def catalog_services(self) -> list[CatalogService]:
@@ -110,6 +118,8 @@ class CloudState:
             for image in self.image.images.values():
                 images[image["owner"]] = images.get(image["owner"], 0) + 1
             live["images"] = images
+            live.update(self.volume.live_counts())
+            live.update(self.object.live_counts())
             live["tokens"] = {"all": len(self.identity.tokens)}
             names = {pid: project.name for pid, project in self.identity.projects.items()}
         snapshot["live"] = live

@@ -116,6 +116,9 @@ class MachineGlue:
     def power_on(self, server_id: str) -> None:
         self._call(server_id, "power_on")
 
+    def suspend(self, server_id: str) -> None:
+        self._call(server_id, "suspend")
+
     def reboot(self, server_id: str) -> None:
         self._call(server_id, "reboot")
 
@@ -126,6 +129,12 @@ class MachineGlue:
         self, server_id: str, image_name: str, login_user: str, authorized_keys: list[str]
     ) -> None:
         self._call(server_id, "rebuild", image_name, login_user, authorized_keys)
+
+    def attach_disk(self, server_id: str, device: str, size_gb: int) -> None:
+        self._call(server_id, "attach_disk", device, size_gb)
+
+    def detach_disk(self, server_id: str, device: str) -> None:
+        self._call(server_id, "detach_disk", device)
 
     def destroy(self, server_id: str) -> None:
         machine = self._machines.pop(server_id, None)

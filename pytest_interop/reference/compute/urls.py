@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from pytest_interop.reference.compute.responses import ComputeResponses, negotiate
+from pytest_interop.reference.compute.volume_attachments import VolumeAttachmentResponses
 from pytest_interop.reference.core.routing import Route, route
 from pytest_interop.reference.core.wire import RequestContext
 
@@ -32,6 +33,7 @@ def _versioned(handler: Callable[..., Response]) -> Callable[..., Response]:
 
 def routes(state: CloudState) -> list[Route]:
     api = ComputeResponses(state)
+    volumes = VolumeAttachmentResponses(state)
     v = _versioned
     table = [
         (PREFIX + "/flavors", "GET", v(api.list_flavors)),
@@ -65,6 +67,18 @@ def routes(state: CloudState) -> list[Route]:
         (PREFIX + "/servers/<server_id>/ips", "GET", v(api.server_ips)),
         (PREFIX + "/servers/<server_id>/os-interface", "GET", v(api.list_interfaces)),
         (PREFIX + "/servers/<server_id>/os-security-groups", "GET", v(api.server_security_groups)),
+        (PREFIX + "/servers/<server_id>/os-volume_attachments", "GET", v(volumes.list_attachments)),
+        (PREFIX + "/servers/<server_id>/os-volume_attachments", "POST", v(volumes.attach)),
+        (
+            PREFIX + "/servers/<server_id>/os-volume_attachments/<volume_id>",
+            "GET",
+            v(volumes.get_attachment),
+        ),
+        (
+            PREFIX + "/servers/<server_id>/os-volume_attachments/<volume_id>",
+            "DELETE",
+            v(volumes.detach),
+        ),
         (PREFIX + "/os-keypairs", "GET", v(api.list_keypairs)),
         (PREFIX + "/os-keypairs", "POST", v(api.create_keypair)),
         (PREFIX + "/os-keypairs/<name>", "GET", v(api.get_keypair)),

@@ -208,7 +208,10 @@ class IdentityModel:
             token = self.tokens.get(token_id)
             if token is None:
                 return None
-            if token.expires_at <= utc_now():
+            now = utc_now()
+            lifetime = self.state.faults.settings.token_lifetime
+            cut_short = bool(lifetime) and token.issued_at + dt.timedelta(seconds=lifetime) <= now
+            if token.expires_at <= now or cut_short:
                 del self.tokens[token_id]
                 return None
             return token

@@ -1,0 +1,1 @@
+"""Swift (object storage) for the reference cloud: accounts, containers, objects, temp URLs."""

@@ -1,0 +1,1 @@
+"""Cinder v3 (and the v2 paths guideline 2017.01 names): volumes, snapshots, their actions."""

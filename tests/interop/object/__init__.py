@@ -1,0 +1,1 @@
+"""Must-pass tests of the object-storage (objectstore-*) capabilities."""
