@@ -443,8 +443,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
         raw = [
             n
             for n in self._raw_networks()
-            if not (n.name or "").startswith(NAME_PREFIX)
-            and (n.subnet_ids or n.is_router_external)
+            if not (n.name or "").startswith(NAME_PREFIX) and (n.subnet_ids or n.is_router_external)
         ]
         project = self._conn.current_project_id
         networks = [
