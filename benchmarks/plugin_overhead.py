@@ -203,7 +203,9 @@ def main() -> None:
             {},
         )
         if plugin["exit"] != 0 or plain["exit"] != 0:
-            raise SystemExit(f"unexpected exit codes: plain {plain['exit']}, plugin {plugin['exit']}")
+            raise SystemExit(
+                f"unexpected exit codes: plain {plain['exit']}, plugin {plugin['exit']}"
+            )
 
     count, load_s = guideline_load_time()
     print(f"synthetic guideline: {options.capabilities} capabilities, {options.tests} tests")

@@ -168,6 +168,7 @@ def pytest_configure(config: pytest.Config) -> None:
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
             config.stash[RUN_KEY] = build_worker_run(data, guidelines)
             _quiet_sdk_warnings(config)
+            _guard_run(config, config.stash[RUN_KEY])
         return
 
     _check_submission_options(config)
@@ -196,6 +197,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_KEY] = run
     _quiet_sdk_warnings(config)
+    _guard_run(config, run)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
 
@@ -226,6 +228,50 @@ def _quiet_sdk_warnings(config: pytest.Config) -> None:
     """The SDKs' deprecation warnings are raised inside the SDKs, not by the tests."""
     for warning in SDK_INTERNAL_WARNINGS:
         config.addinivalue_line("filterwarnings", f"ignore::{warning}")
+
+
+def _guard_run(config: pytest.Config, run: InteropRun) -> None:
+    """Secrets masked in every log record; SIGTERM ends the run as Ctrl-C does."""
+    from pytest_interop.redaction import install_log_redaction
+
+    config.add_cleanup(install_log_redaction(run.redactor))
+    config.add_cleanup(install_sigterm_as_interrupt())
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum} (SIGTERM)")
+
+
+def install_sigterm_as_interrupt() -> Any:
+    """pytest handles only SIGINT; turn SIGTERM into KeyboardInterrupt as well, so that
+    teardown, clean-up and the (partial, interrupted) report still run. Returns the undo."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    if previous is None:  # set outside Python: restore the default
+        previous = signal.SIG_DFL
+
+    def undo() -> None:
+        if signal.getsignal(signal.SIGTERM) is _sigterm:
+            signal.signal(signal.SIGTERM, previous)
+
+    return undo
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """CPython 3.11 may record no line number (None) for the frame a signal interrupted, and
+    pytest's report of the interrupt then fails with a TypeError and a traceback instead of
+    exiting 2. Cut the traceback before such a frame (``tb_next`` is writable)."""
+    tb = excinfo.tb
+    while tb is not None and tb.tb_next is not None:
+        if tb.tb_next.tb_lineno is None:
+            tb.tb_next = None
+            return
+        tb = tb.tb_next
 
 
 def _run(config: pytest.Config) -> InteropRun | None:
@@ -398,11 +444,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         }
         return
     run.add_resource_totals(totals)
-    run.sweep_leftovers()
+    try:
+        if not run.cleanup_interrupted:
+            run.sweep_leftovers()
+    except KeyboardInterrupt:
+        run.cleanup_interrupted = True
+    if run.cleanup_interrupted:
+        _tell_how_to_clean_up(config, run)
     if not run.has_guideline:
         return
     run.finished = dt.datetime.now(dt.UTC)
-    run.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop)
+    run.interrupted = (
+        exitstatus == pytest.ExitCode.INTERRUPTED
+        or bool(session.shouldstop)
+        or run.cleanup_interrupted
+    )
     run.evaluate()
     report = _build_report(run)
     path = config.option.interop_report or config.getini("interop_report") or DEFAULT_REPORT
@@ -411,7 +467,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run.report = report
     run.report_path = write_report(Path(config.invocation_params.dir, path), report)
     _write_renderings(config, run)
-    if exitstatus in EXIT_BY_VERDICT:
+    if run.cleanup_interrupted:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED  # even if the tests had all ended
+    elif exitstatus in EXIT_BY_VERDICT:
         compliant = all(v.compliant for v in run.verdicts or [])
         session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
 
@@ -439,6 +497,22 @@ def _write_renderings(config: pytest.Config, run: InteropRun) -> None:
             guideline_dirs=run.settings.guideline_dirs,
             redactor=run.redactor,
         )
+
+
+def _tell_how_to_clean_up(config: pytest.Config, run: InteropRun) -> None:
+    """After a second interrupt stopped the clean-up: the one command that finishes it."""
+    writer = config.pluginmanager.get_plugin("terminalreporter")
+    for name in run.cloud_names:
+        line = (
+            f"interop: clean-up interrupted; remove what run {run.settings.run_id} left on "
+            f"{name} with: interop cleanup --cloud {name} --run-id {run.settings.run_id}"
+        )
+        if writer is not None:
+            writer.write_line(line, yellow=True, bold=True)
+        else:
+            import sys
+
+            print(line, file=sys.stderr)
 
 
 def _build_report(run: InteropRun) -> dict[str, Any]:
@@ -474,7 +548,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from pytest_interop.report.variance import variance_lines
 
     terminalreporter.section("interop compliance")
-    for line in [*summary_lines(report), *variance_lines(report)]:
+    variance = variance_lines(report)
+    for line in [*summary_lines(report), *([""] if variance else []), *variance]:
         terminalreporter.write_line(line)
     for label, path in (
         ("report", run.report_path),

@@ -7,8 +7,9 @@ replaces each occurrence with ``***`` in any text before it reaches a report or 
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 MASK = "***"
@@ -64,3 +65,34 @@ class Redactor:
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
+
+
+def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
+    """Mask the run's secrets in every log record made from now on (the SDKs' DEBUG logs
+    of request bodies included), whatever handler writes it; returns the undo function.
+
+    A record factory rather than a handler filter: pytest, xdist and the user add handlers
+    of their own (``--log-file``, live logs, caplog) that a filter would have to chase.
+    """
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error path
+            return record
+        masked = redactor(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = redactor(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+    def undo() -> None:
+        if logging.getLogRecordFactory() is factory:
+            logging.setLogRecordFactory(previous)
+
+    return undo

@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,13 +362,16 @@ def check_cloud(spec: CloudSpec) -> None:
     """
     if spec.provider not in ("openstack", "aws"):
         return
-    cloud = make_cloud(spec, None)
-    try:
-        check = getattr(cloud, "check", None)
-        if check is not None:
-            check()
-    finally:
-        cloud.close()
+    with warnings.catch_warnings():  # the SDKs' own deprecations, not the user's concern
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cloud = make_cloud(spec, None)
+        try:
+            check = getattr(cloud, "check", None)
+            if check is not None:
+                check()
+        finally:
+            cloud.close()
 
 
 def build_worker_run(data: dict[str, Any], guidelines: Sequence[Guideline]) -> InteropRun:
