@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -55,9 +54,6 @@ PROBE = textwrap.dedent(
 
 def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict:
     from pytest_interop.reference import ReferenceCloud
-
-    # The port probes of stop/delete tests reset SSH connections; paramiko would print each.
-    logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
     cloud = ReferenceCloud(
         profile=profile, quotas={"instances": 200, "cores": 800, "ram": 2_000_000}, **knobs

@@ -52,6 +52,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class _ProbeResetFilter(logging.Filter):
+    """A TCP port probe (connect, then close) resets the SSH handshake: expected, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Connection reset by peer" not in record.getMessage()
+
+
+logging.getLogger(f"{__name__}.transport").addFilter(_ProbeResetFilter())
+
 ROOT_LOGIN_CHOICES = ("yes", "no", "prohibit-password", "without-password", "forced-commands-only")
 KERNEL_RESERVED_FRACTION = 0.03  # a guest sees a little less RAM than its flavor gives it
 MAX_SLEEP_SECONDS = 60.0
