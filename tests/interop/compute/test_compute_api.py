@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from pytest_interop.errors import InfrastructureError, NotApplicable
+from pytest_interop.errors import NotApplicable
+
+from .nova import nova, nova_json
 
 VERSION = re.compile(r"^(\d+)\.(\d+)$")
 # Fields every quota set carries, at every microversion (Nova's API reference).
@@ -38,24 +40,6 @@ LIMITS_OF_QUOTA = {
 
 
 # --- talking to Nova -----------------------------------------------------------------------------
-
-
-def nova(os_conn: Any, method: str, path: str, **kwargs: Any) -> Any:
-    """One Nova request; the caller checks the status. A 5xx or 429 is the cloud's trouble."""
-    response = os_conn.compute.request(path, method, raise_exc=False, **kwargs)
-    if response.status_code >= 500 or response.status_code == 429:
-        raise InfrastructureError(
-            f"{method} {path} answered {response.status_code}", call=f"nova {method} {path}"
-        )
-    return response
-
-
-def nova_json(os_conn: Any, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-    response = nova(os_conn, method, path, **kwargs)
-    assert response.status_code == expect, (
-        f"{method} {path}: {response.status_code} {response.text[:300]}, not {expect}"
-    )
-    return response.json()
 
 
 def all_pages(os_conn: Any, path: str, key: str) -> list[dict[str, Any]]:

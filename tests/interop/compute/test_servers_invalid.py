@@ -16,19 +16,10 @@ from urllib.parse import urlencode
 import pytest
 
 from pytest_interop.clouds.base import Cloud
-from pytest_interop.errors import InfrastructureError
+
+from .nova import nova
 
 MAX_NAME = 255  # Nova's limit for server names, metadata keys and values
-
-
-def nova(os_conn: Any, method: str, path: str, **kwargs: Any) -> Any:
-    """One Nova request; the caller checks the status. A 5xx or 429 is the cloud's trouble."""
-    response = os_conn.compute.request(path, method, raise_exc=False, **kwargs)
-    if response.status_code >= 500 or response.status_code == 429:
-        raise InfrastructureError(
-            f"{method} {path} answered {response.status_code}", call=f"nova {method} {path}"
-        )
-    return response
 
 
 def boot(os_conn: Any, cloud: Cloud, **changes: Any) -> tuple[Any, str]:

@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 import pytest
 
 from pytest_interop.clouds.base import Cloud, ResourceNotFound, Server
-from pytest_interop.errors import InfrastructureError
+
+from .nova import nova, nova_json
 
 BOOT_METADATA = {"interop-purpose": "servers-read", "interop-note": "Asked at boot"}
 # A guest sees less RAM than its flavor gives (kernel, firmware, crash kernel).
@@ -29,24 +30,6 @@ REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def nova(os_conn: Any, method: str, path: str, **kwargs: Any) -> Any:
-    """One Nova request; the caller checks the status. A 5xx or 429 is the cloud's trouble."""
-    response = os_conn.compute.request(path, method, raise_exc=False, **kwargs)
-    if response.status_code >= 500 or response.status_code == 429:
-        raise InfrastructureError(
-            f"{method} {path} answered {response.status_code}", call=f"nova {method} {path}"
-        )
-    return response
-
-
-def nova_json(os_conn: Any, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-    response = nova(os_conn, method, path, **kwargs)
-    assert response.status_code == expect, (
-        f"{method} {path}: {response.status_code} {response.text[:300]}, not {expect}"
-    )
-    return response.json()
 
 
 def list_ids(os_conn: Any, path: str, **query: Any) -> list[str]:
