@@ -39,6 +39,8 @@ KEYS_BEGIN = "-----BEGIN SSH HOST KEY KEYS-----"
 KEYS_END = "-----END SSH HOST KEY KEYS-----"
 STDERR_TAIL_CHARS = 500
 NEEDS_TTY_MARKER = "must have a tty"
+# Logins tried by run() when a session cannot start on a connection the server already closed.
+SESSION_START_ATTEMPTS = 3
 # What images answer when a key is accepted for an account they do not want used (cloud-init's
 # disable_root, some AMIs): the key works, every command prints this and exits.
 LOGIN_REDIRECT = re.compile(r"Please login as the user \W?([a-z_][a-z0-9_.-]*)\W? rather than")
@@ -223,6 +225,14 @@ class _Unreachable(Exception):
 
 class _NotAccepted(Exception):
     pass
+
+
+class _SessionNotStarted(Exception):
+    """The connection failed before a command was sent: safe to log in again and retry."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
@@ -472,14 +482,57 @@ class Node:
             encoded = base64.b64encode(input.encode()).decode("ascii")
             command = f"printf %s {encoded} | base64 -d | {command}"
             input = None
-        transport = self._transport()
-        deadline = time.monotonic() + timeout
+        # A server that rebooted closed its side, but the client's transport can still report
+        # is_active() until its reader thread sees the EOF; the session open then fails. The
+        # command never started, so log in again (connect() waits, up to `timeout`) and retry.
+        reason = "no attempt made"
+        for attempt in range(1, SESSION_START_ATTEMPTS + 1):
+            transport = self._transport()
+            try:
+                return self._execute_once(transport, command, argv, get_pty, input, timeout)
+            except _SessionNotStarted as error:
+                reason = error.reason
+                log.debug(
+                    "%s:%s: session did not start (attempt %d): %s",
+                    self.host,
+                    self.port,
+                    attempt,
+                    reason,
+                )
+                self._forget_transport(transport)
+        raise SSHUnreachable(self.host, self.port, f"no session could be started: {reason}")
+
+    def _execute_once(
+        self,
+        transport: paramiko.Transport,
+        command: str,
+        argv: Sequence[str] | str,
+        get_pty: bool,
+        input: str | None,
+        timeout: float,
+    ) -> CommandResult:
+        """One try on this transport. _SessionNotStarted when the connection failed before the
+        command could start; SSHUnreachable when it was lost while the command ran (not
+        retried: the command may have had effects)."""
         try:
             channel = transport.open_session(timeout=self.connect_timeout)
+        except paramiko.ChannelException as error:  # the server refused a live transport
+            raise SSHUnreachable(self.host, self.port, _describe(error)) from None
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            raise _SessionNotStarted(_describe(error)) from None
+        try:
             try:
                 if get_pty:
                     channel.get_pty(width=200)
                 channel.exec_command(command)
+            except (OSError, EOFError, paramiko.SSHException) as error:
+                if not transport.is_active():  # a dying connection, not a refused request
+                    raise _SessionNotStarted(_describe(error)) from None
+                raise SSHUnreachable(
+                    self.host, self.port, f"command refused: {_describe(error)}"
+                ) from None
+            deadline = time.monotonic() + timeout
+            try:
                 if input:
                     channel.sendall(input.encode())
                 channel.shutdown_write()
@@ -487,18 +540,27 @@ class Node:
                 remaining = max(0.0, deadline - time.monotonic())
                 if not channel.status_event.wait(remaining):
                     raise CommandTimeout(argv, stderr.decode(errors="replace")[-STDERR_TAIL_CHARS:])
-                status = channel.exit_status if channel.exit_status >= 0 else 255
-            finally:
-                channel.close()
-        except (OSError, EOFError, paramiko.SSHException) as error:
-            raise SSHUnreachable(
-                self.host, self.port, f"connection lost: {_describe(error)}"
-            ) from None
+            except (OSError, EOFError, paramiko.SSHException) as error:
+                raise SSHUnreachable(
+                    self.host, self.port, f"connection lost: {_describe(error)}"
+                ) from None
+            if channel.exit_status < 0 and not transport.is_active():
+                # paramiko marks the channels of a dead transport closed, with no exit status
+                raise SSHUnreachable(self.host, self.port, "connection lost while the command ran")
+            status = channel.exit_status if channel.exit_status >= 0 else 255
+        finally:
+            channel.close()
         out = stdout.decode("utf-8", "replace")
         err = stderr.decode("utf-8", "replace")
         if get_pty:
             out = out.replace("\r\n", "\n")
         return CommandResult(status, out, err)
+
+    def _forget_transport(self, transport: paramiko.Transport) -> None:
+        """Close the client that owns transport, unless another thread already replaced it."""
+        with self._connect_lock:
+            if self._client is not None and self._client.get_transport() is transport:
+                self.close()
 
     @staticmethod
     def _collect(

@@ -95,12 +95,12 @@ class MachineGlue:
         self._machines[server_id] = machine
         return True
 
-    def _call(self, server_id: str, method: str, *args: Any) -> None:
+    def _call(self, server_id: str, method: str, *args: Any, **options: Any) -> None:
         machine = self._machines.get(server_id)
         if machine is None:
             return
         try:
-            getattr(machine, method)(*args)
+            getattr(machine, method)(*args, **options)
         except Exception:
             LOG.exception("reference cloud: machine %s of server %s failed", method, server_id)
 
@@ -130,8 +130,11 @@ class MachineGlue:
     ) -> None:
         self._call(server_id, "rebuild", image_name, login_user, authorized_keys)
 
-    def attach_disk(self, server_id: str, device: str, size_gb: int) -> None:
-        self._call(server_id, "attach_disk", device, size_gb)
+    def attach_disk(
+        self, server_id: str, device: str, size_gb: int, *, read_only: bool = False
+    ) -> None:
+        """The volume's disk in the guest; read_only for a volume whose readonly flag is set."""
+        self._call(server_id, "attach_disk", device, size_gb, read_only=read_only)
 
     def detach_disk(self, server_id: str, device: str) -> None:
         self._call(server_id, "detach_disk", device)

@@ -87,9 +87,10 @@ class VolumeAttachmentResponses:
             except ApiError as error:
                 raise _as_nova_error(error) from None
             size = volume.size
+            read_only = bool(volume.read_only)  # Cinder attaches such a volume in mode "ro"
 
         def finish() -> None:
-            self.state.machines.attach_disk(server_id, device, size)
+            self.state.machines.attach_disk(server_id, device, size, read_only=read_only)
             self.state.volume.finish_nova_attach(volume_id, server_id, device)
 
         self.state.scheduler.call_later(self.state.faults.settings.action_delay, finish)

@@ -15,7 +15,8 @@ console log carrying the host key fingerprints.
     m.power_off(); m.power_on(); m.reboot(); m.resize(vcpus, ram_mb, disk_gb)
     m.suspend()  # SSH closes; the next power_on resumes the same boot (boot id, /tmp)
     m.rebuild(image_name, login_user, authorized_keys, password=None)
-    m.attach_disk(device, size_gb); m.detach_disk(device); m.destroy(); host.close()
+    m.attach_disk(device, size_gb, read_only=False); m.detach_disk(device)
+    m.destroy(); host.close()
 
 The image name picks the distribution family: names with centos/rhel/rocky/alma/fedora or
 amazon/amzn/al2023 behave like RHEL (unit `sshd` only, group `wheel`), debian like Debian,

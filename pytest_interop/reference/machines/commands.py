@@ -219,15 +219,16 @@ def builtin_env(process: Process, argv: list[str]) -> int:
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "a": "\a", "r": "\r", "0": "\0", '"': '"'}
 
 
-def _unescape(text: str) -> tuple[str, bool]:
-    """Backslash escapes as printf and echo -e read them; True when \\c asks to stop."""
+def _unescape(text: str, *, stop_at_c: bool = True) -> tuple[str, bool]:
+    """Backslash escapes as printf and echo -e read them; True when \\c asks to stop
+    (dash and bash honour \\c in echo -e and %b, but print it as is in a printf format)."""
     out = []
     index = 0
     while index < len(text):
         char = text[index]
         if char == "\\" and index + 1 < len(text):
             follower = text[index + 1]
-            if follower == "c":
+            if follower == "c" and stop_at_c:
                 return "".join(out), True
             if follower == "0" and index + 2 < len(text) and text[index + 2].isdigit():
                 digits = re.match(r"[0-7]{1,3}", text[index + 2 :])
@@ -270,37 +271,49 @@ def cmd_printf(process: Process, argv: list[str]) -> int:
         return 2
     fmt, args = argv[1], list(argv[2:])
     status = 0
+    stop = False
+
+    def convert(match: re.Match[str]) -> str:
+        """One conversion. Its argument is data: only %b reads escapes in it."""
+        nonlocal status, stop
+        flags, width, precision, kind = match.groups()
+        if kind == "%":
+            return "%"
+        value = args.pop(0) if args else ""
+        spec = "%" + flags + (width or "") + (f".{precision}" if precision else "")
+        if kind == "b":
+            text, stop = _unescape(value)
+            return (spec + "s") % text
+        if kind in "dixXouc":
+            if kind == "c":
+                return (spec + "s") % value[:1]
+            try:
+                number = int(value or "0", 0)
+            except ValueError:
+                process.error(f"printf: {value}: invalid number")
+                status = 1
+                number = 0
+            return (spec + ("d" if kind in "iu" else kind)) % number
+        if kind in "feg":
+            return (spec + kind) % float(value or "0")
+        return (spec + "s") % value
+
+    conversions = [m for m in _FORMAT.finditer(fmt) if m.group(4) != "%"]
     while True:
-        consumed = False
-
-        def convert(match: re.Match[str]) -> str:
-            nonlocal consumed, status
-            flags, width, precision, kind = match.groups()
-            if kind == "%":
-                return "%"
-            value = args.pop(0) if args else ""
-            consumed = True
-            spec = "%" + flags + (width or "") + (f".{precision}" if precision else "")
-            if kind == "b":
-                return (spec + "s") % _unescape(value)[0]
-            if kind in "dixXouc":
-                if kind == "c":
-                    return (spec + "s") % value[:1]
-                try:
-                    number = int(value or "0", 0)
-                except ValueError:
-                    process.error(f"printf: {value}: invalid number")
-                    status = 1
-                    number = 0
-                return (spec + ("d" if kind in "iu" else kind)) % number
-            if kind in "feg":
-                return (spec + kind) % float(value or "0")
-            return (spec + "s") % value
-
-        expanded = _FORMAT.sub(convert, fmt)
-        text, stop = _unescape(expanded)
-        process.stdout.write(text)
-        if stop or not args or not consumed:
+        # escapes are read in the format's own text, never in what a %s puts there
+        pieces: list[str] = []
+        position = 0
+        for match in _FORMAT.finditer(fmt):
+            pieces.append(_unescape(fmt[position : match.start()], stop_at_c=False)[0])
+            pieces.append(convert(match))
+            if stop:
+                break
+            position = match.end()
+        else:
+            pieces.append(_unescape(fmt[position:], stop_at_c=False)[0])
+        process.stdout.write("".join(pieces))
+        # the format is reused while arguments remain, as in dash and bash
+        if stop or not args or not conversions:
             break
     return status
 
@@ -718,10 +731,10 @@ def cmd_dd(process: Process, argv: list[str]) -> int:
         if "of" in options:
             path = process.path(options["of"])
             inode = process.fs.raw(path)
+            process.fs.write(path, "", process.cred, append=inode is not None)  # the open
             if inode is not None and inode.kind == DEVICE and block * count > inode.size:
                 process.error(f"dd: error writing '{options['of']}': No space left on device")
                 return 1
-            process.fs.write(path, "", process.cred, append=inode is not None)
     except FsError as error:
         process.error(f"dd: failed to open '{error.path}': {error.reason}")
         return 1

@@ -38,6 +38,7 @@ class Inode:
     mode: int
     data: str = ""
     size: int = 0  # block devices: size in bytes
+    read_only: bool = False  # block devices: a disk attached read-only (lsblk RO=1)
     provider: Callable[[], str] | None = field(default=None, repr=False)  # /proc files
 
     def content(self) -> str:
@@ -66,6 +67,7 @@ IS_DIR = "Is a directory"
 EXISTS = "File exists"
 NOT_PERMITTED = "Operation not permitted"
 NOT_EMPTY = "Directory not empty"
+READ_ONLY = "Read-only file system"  # EROFS: opening a read-only disk for writing
 
 
 def _may(inode: Inode, cred: Cred, want: int) -> bool:
@@ -207,6 +209,8 @@ class Filesystem:
                 raise FsError(path, IS_DIR)
             if not _may(inode, cred, 2):
                 raise FsError(path, DENIED)
+            if inode.read_only:  # even root cannot open it for writing
+                raise FsError(path, READ_ONLY)
             if inode.kind in (NULL, DEVICE):
                 return
             if inode.provider is not None:

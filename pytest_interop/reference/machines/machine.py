@@ -103,7 +103,8 @@ class Machine:
         self._transports: dict[MachineTransport, str] = {}
         self._threads = ThreadGroup(f"machine-{server_id}")
         self._off = threading.Event()
-        self._disks: dict[str, int] = {}
+        self._disks: dict[str, int] = {}  # attached disk name -> size in GB
+        self._read_only_disks: set[str] = set()
         self._console: list[str] = []
         self.powered_on = False
         self.destroyed = False
@@ -181,18 +182,29 @@ class Machine:
             "/dev/vda1", Inode(DEVICE, 0, 6, 0o660, size=self.disk_gb * 1024**3 - 1024**2 * 106)
         )
         for name, size in self._disks.items():
-            self.fs.put_node(f"/dev/{name}", Inode(DEVICE, 0, 6, 0o660, size=size * 1024**3))
+            self.fs.put_node(
+                f"/dev/{name}",
+                Inode(
+                    DEVICE,
+                    0,
+                    6,
+                    0o660,
+                    size=size * 1024**3,
+                    read_only=name in self._read_only_disks,
+                ),
+            )
 
-    def block_devices(self) -> list[tuple[str, int, str, str, str]]:
-        """(name, bytes, type, mountpoint, parent) for lsblk."""
+    def block_devices(self) -> list[tuple[str, int, str, str, str, bool]]:
+        """(name, bytes, type, mountpoint, parent, read_only) for lsblk."""
         with self._lock:
             root = self.disk_gb * 1024**3
             devices = [
-                ("vda", root, "disk", "", ""),
-                ("vda1", root - 1024**2 * 106, "part", "/", "vda"),
+                ("vda", root, "disk", "", "", False),
+                ("vda1", root - 1024**2 * 106, "part", "/", "vda", False),
             ]
             devices += [
-                (name, size * 1024**3, "disk", "", "") for name, size in sorted(self._disks.items())
+                (name, size * 1024**3, "disk", "", "", name in self._read_only_disks)
+                for name, size in sorted(self._disks.items())
             ]
             return devices
 
@@ -398,12 +410,16 @@ class Machine:
         if was_on:
             self.power_on()
 
-    def attach_disk(self, device: str, size_gb: int) -> None:
+    def attach_disk(self, device: str, size_gb: int, *, read_only: bool = False) -> None:
+        """A disk at /dev/<device>; read_only as a read-only Cinder volume is attached (lsblk
+        shows RO=1, opening it for writing fails with EROFS, for root too)."""
         name = device.removeprefix("/dev/")
         with self._lock:
             if name in self._disks or name.startswith("vda"):
                 raise ValueError(f"{name} is already attached")
             self._disks[name] = size_gb
+            if read_only:
+                self._read_only_disks.add(name)
             self._sync_disk_nodes()
 
     def detach_disk(self, device: str) -> None:
@@ -411,6 +427,7 @@ class Machine:
         with self._lock:
             if self._disks.pop(name, None) is None:
                 raise KeyError(name)
+            self._read_only_disks.discard(name)
             self._sync_disk_nodes()
 
     def destroy(self) -> None:

@@ -442,7 +442,7 @@ def cmd_lsblk(process: Process, argv: list[str]) -> int:
     raw_bytes = bool(flags.get("b") or flags.get("--bytes"))
     rows = []
     for number, disk in enumerate(process.machine.block_devices()):
-        name, size, kind, mountpoint, parent = disk
+        name, size, kind, mountpoint, parent, read_only = disk
         if (flags.get("d") or flags.get("--nodeps")) and kind != "disk":
             continue
         if names and not any(posixpath.basename(n) in (name, parent) for n in names):
@@ -453,7 +453,7 @@ def cmd_lsblk(process: Process, argv: list[str]) -> int:
             "MAJ:MIN": f"252:{number}",
             "RM": "0",
             "SIZE": str(size) if raw_bytes else _human(size),
-            "RO": "0",
+            "RO": "1" if read_only else "0",
             "TYPE": kind,
             "MOUNTPOINT": mountpoint,
             "MOUNTPOINTS": mountpoint,

@@ -6,6 +6,7 @@ import os
 import posixpath
 import stat
 import threading
+import time
 
 import pytest
 
@@ -22,6 +23,7 @@ from pytest_interop.nodes import (
     temporary_keypair,
 )
 from tests.functional.machines.helpers import free_port, loopback_ip
+from tests.functional.nodes.stale_proxy import StaleConnectionProxy
 
 
 @pytest.fixture
@@ -291,3 +293,78 @@ def test_login_as_does_not_follow_a_redirect(host, make_machine, keypair):
             node.login_as("root")
         assert caught.value.redirected == "ubuntu"
         assert caught.value.tried == ("root",)
+
+
+def test_run_reconnects_when_the_closed_connection_still_looks_active(host, machine, keypair):
+    """The race behind a flaky reboot test: the server closed the connection, but the client's
+    transport has not seen it and still reports active; run() must log in again, not fail."""
+    m, ip = machine
+    proxy = StaleConnectionProxy(loopback_ip(), free_port(), (ip, host.ssh_port))
+    proxy_ip, proxy_port = proxy.address
+    node = Node(
+        proxy_ip,
+        proxy_port,
+        private_key_path=keypair[0],
+        usernames=["ubuntu"],
+        timeout=10,
+        connect_timeout=5,
+        login_grace=0,
+    )
+    try:
+        node.connect()
+        first = node.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout
+        m.reboot()
+        assert proxy.upstream_closed.wait(5)
+        assert node._client is not None and node._client.get_transport().is_active()
+        second = node.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout
+        assert first != second
+        assert second.strip() == m.boot_id
+    finally:
+        node.close()
+        proxy.close()
+
+
+def test_connection_lost_while_a_command_runs_is_an_error_not_an_exit_status(
+    host, machine, keypair
+):
+    """A command cut off with its connection has no exit status; it is not retried (it may
+    have had effects) and the next command logs in again."""
+    m, ip = machine
+    proxy = StaleConnectionProxy(loopback_ip(), free_port(), (ip, host.ssh_port))
+    node = Node(
+        *proxy.address,
+        private_key_path=keypair[0],
+        usernames=["ubuntu"],
+        timeout=10,
+        connect_timeout=5,
+        login_grace=0,
+    )
+    outcome: list[BaseException | object] = []
+
+    def long_command() -> None:
+        try:
+            outcome.append(node.run("touch /tmp/started; sleep 30; touch /tmp/finished"))
+        except BaseException as error:  # handed to the test thread
+            outcome.append(error)
+
+    try:
+        node.connect()
+        runner = threading.Thread(target=long_command)
+        runner.start()
+        for _ in range(400):  # the command is running once it touched the file
+            if m.fs.raw("/tmp/started") is not None:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the command did not start")
+        proxy.drop_clients()
+        runner.join(20)
+        assert not runner.is_alive()
+        (error,) = outcome
+        assert isinstance(error, SSHUnreachable), error
+        assert "while the command ran" in error.reason or "connection lost" in error.reason
+        assert node.run(["cat", "/tmp/started"], check=False).exit_status == 0  # logs in again
+        assert m.fs.raw("/tmp/finished") is None
+    finally:
+        node.close()
+        proxy.close()

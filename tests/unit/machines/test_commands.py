@@ -137,6 +137,27 @@ def test_printf_and_echo(sh):
     assert sh("echo 'a\\nb'")[1] == "a\\nb\n"
 
 
+@pytest.mark.parametrize(
+    ("line", "output"),
+    [
+        # escapes in an argument are data for %s and %c, as in dash and bash
+        ("printf '%s' 'a\\nb'", "a\\nb"),
+        ("printf '%s|%s\\n' 'x\\ty' 'z\\\\'", "x\\ty|z\\\\\n"),
+        ("printf '%c' '\\n'", "\\"),
+        ("printf '%s\\n' 'a\\cb' next", "a\\cb\nnext\n"),
+        # ... and read in the format, and in a %b argument
+        ("printf 'a\\tb\\n'", "a\tb\n"),
+        ("printf '%b|' 'a\\nb'", "a\nb|"),
+        ("printf '%b' 'x\\cy' z", "x"),
+        ("printf 'a\\cb%s' z", "a\\cbz"),  # \c stops only in %b
+        ("printf '%s-' a b c", "a-b-c-"),
+        ("printf '100%%\\n'", "100%\n"),
+    ],
+)
+def test_printf_reads_escapes_in_the_format_only(sh, line, output):
+    assert sh(line)[:2] == (0, output)
+
+
 def test_chpasswd_and_passwd_lock(sh, machine):
     from pytest_interop.reference.machines.image import password_matches, stored_password
 
@@ -152,3 +173,47 @@ def test_grep_file_name_prefixes(sh):
     assert sh(f"grep unit-vm {files}")[1] == "/etc/hostname:unit-vm\n"
     assert sh(f"grep -h unit-vm {files}")[1] == "unit-vm\n"
     assert sh("grep -H unit-vm /etc/hostname")[1] == "/etc/hostname:unit-vm\n"
+
+
+def test_read_only_disk_shows_ro_and_refuses_writes(sh, machine):
+    machine.attach_disk("/dev/vdb", 1, read_only=True)
+    machine.attach_disk("/dev/vdc", 1)
+    assert sh("lsblk -n -o NAME,RO")[1].split() == [
+        "vda",
+        "0",
+        "└─vda1",
+        "0",
+        "vdb",
+        "1",
+        "vdc",
+        "0",
+    ]
+    header, *rows = sh("lsblk -d")[1].splitlines()
+    ro_column = header.split().index("RO")
+    assert {row.split()[0]: row.split()[ro_column] for row in rows} == {
+        "vda": "0",
+        "vdb": "1",
+        "vdc": "0",
+    }
+    for line in (
+        "sudo dd if=/dev/zero of=/dev/vdb bs=1M count=1",
+        "echo data | sudo tee /dev/vdb",
+        "sudo sh -c 'echo data > /dev/vdb'",
+        "sudo sh -c 'echo data >> /dev/vdb'",
+    ):
+        status, _, stderr = sh(line)
+        assert status != 0, line
+        assert "Read-only file system" in stderr, line
+    assert sh("sudo dd if=/dev/vdb of=/dev/null bs=1M count=1")[0] == 0  # reading is fine
+    assert sh("sudo dd if=/dev/zero of=/dev/vdc bs=1M count=1")[0] == 0
+    assert sh("echo data | sudo tee /dev/vdc")[0] == 0
+    # a user without access is refused by permissions first, as on Linux
+    assert "Permission denied" in sh("dd if=/dev/zero of=/dev/vdb bs=1M count=1")[2]
+
+
+def test_read_only_flag_goes_with_the_disk_on_detach(sh, machine):
+    machine.attach_disk("vdb", 1, read_only=True)
+    machine.detach_disk("vdb")
+    machine.attach_disk("vdb", 1)
+    assert sh("lsblk -n -o NAME,RO /dev/vdb")[1].split() == ["vdb", "0"]
+    assert sh("sudo dd if=/dev/zero of=/dev/vdb bs=1M count=1")[0] == 0
