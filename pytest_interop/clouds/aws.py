@@ -58,9 +58,13 @@ STATUS_BY_STATE = {
     "running": "ACTIVE",
     "stopping": "STOPPING",
     "stopped": "SHUTOFF",
-    "shutting-down": "DELETING",
+    # Deletion under way: still listed, as Nova shows DELETED briefly before a 404.
+    "shutting-down": "DELETED",
     "terminated": "DELETED",
 }
+# EC2 keeps terminated instances in DescribeInstances for about an hour; the interface says a
+# deleted server is gone, so the adapter hides them (get_server: ResourceNotFound, lists: absent).
+_GONE_STATE = "terminated"
 LOGIN_USER_BY_OWNER = {
     "137112412989": "ec2-user",  # Amazon
     "amazon": "ec2-user",
@@ -337,10 +341,15 @@ class AwsCloud(S3Facet, Cloud):
         )
 
     def list_images(self) -> list[Image]:
+        return self._images()
+
+    def _images(self, *filters: dict[str, Any]) -> list[Image]:
+        """Available images of the discovery owners, narrowed server-side by ``filters``."""
         answer = self._call(
             "describe_images",
             lambda: self._ec2.describe_images(
-                Owners=DISCOVERY_OWNERS, Filters=[{"Name": "state", "Values": ["available"]}]
+                Owners=DISCOVERY_OWNERS,
+                Filters=[{"Name": "state", "Values": ["available"]}, *filters],
             ),
         )
         return [self._image(item) for item in answer["Images"]]
@@ -360,40 +369,44 @@ class AwsCloud(S3Facet, Cloud):
 
     def list_flavors(self) -> list[Flavor]:
         if self._instance_types is None:
-            flavors: list[Flavor] = []
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {
-                    "MaxResults": 100,
-                    "Filters": [
-                        {"Name": "processor-info.supported-architecture", "Values": ["x86_64"]},
-                        {"Name": "current-generation", "Values": ["true"]},
-                    ],
-                }
-                if token:
-                    kwargs["NextToken"] = token
-                answer = self._call(
-                    "describe_instance_types",
-                    lambda kwargs=kwargs: self._ec2.describe_instance_types(**kwargs),
-                )
-                for item in answer["InstanceTypes"]:
-                    arches = item.get("ProcessorInfo", {}).get("SupportedArchitectures", [])
-                    if "x86_64" not in arches or not item.get("CurrentGeneration", True):
-                        continue
-                    flavors.append(
-                        Flavor(
-                            id=item["InstanceType"],
-                            name=item["InstanceType"],
-                            vcpus=int(item.get("VCpuInfo", {}).get("DefaultVCpus", 1)),
-                            ram_mb=int(item.get("MemoryInfo", {}).get("SizeInMiB", 0)),
-                            disk_gb=0,  # EBS-backed: the root volume is sized by the AMI
-                        )
-                    )
-                token = answer.get("NextToken")
-                if not token:
-                    break
-            self._instance_types = flavors
+            self._instance_types = self._x86_instance_types()
         return list(self._instance_types)
+
+    def _x86_instance_types(self, *filters: dict[str, Any]) -> list[Flavor]:
+        """Current-generation x86_64 instance types, narrowed server-side by ``filters``."""
+        flavors: list[Flavor] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "MaxResults": 100,
+                "Filters": [
+                    {"Name": "processor-info.supported-architecture", "Values": ["x86_64"]},
+                    {"Name": "current-generation", "Values": ["true"]},
+                    *filters,
+                ],
+            }
+            if token:
+                kwargs["NextToken"] = token
+            answer = self._call(
+                "describe_instance_types",
+                lambda kwargs=kwargs: self._ec2.describe_instance_types(**kwargs),
+            )
+            for item in answer["InstanceTypes"]:
+                arches = item.get("ProcessorInfo", {}).get("SupportedArchitectures", [])
+                if "x86_64" not in arches or not item.get("CurrentGeneration", True):
+                    continue
+                flavors.append(
+                    Flavor(
+                        id=item["InstanceType"],
+                        name=item["InstanceType"],
+                        vcpus=int(item.get("VCpuInfo", {}).get("DefaultVCpus", 1)),
+                        ram_mb=int(item.get("MemoryInfo", {}).get("SizeInMiB", 0)),
+                        disk_gb=0,  # EBS-backed: the root volume is sized by the AMI
+                    )
+                )
+            token = answer.get("NextToken")
+            if not token:
+                return flavors
 
     def get_flavor(self, flavor_id: str) -> Flavor:
         for flavor in self.list_flavors():
@@ -425,11 +438,15 @@ class AwsCloud(S3Facet, Cloud):
             images = [image] if image else self.list_images()
             choice, source = discovery.choose_image(images, override=override, login_user=login)
         else:
-            images = [
-                i
-                for i in self.list_images()
-                if discovery.is_linux(i) and i.properties.get("architecture") == "x86_64"
-            ]
+            # Only the preferred families can win while one has a Linux x86_64 image: ask for
+            # those alone (EC2 has 1,000s of public AMIs); the full list only if none is there.
+            images = (
+                self._linux_x86_images(
+                    {"Name": "name", "Values": [f"{p}*" for p in _AMI_FAMILY_PREFERENCE]},
+                    {"Name": "architecture", "Values": ["x86_64"]},
+                )
+                or self._linux_x86_images()
+            )
 
             def preference(image: Image) -> tuple[int, str]:
                 for rank, prefix in enumerate(_AMI_FAMILY_PREFERENCE):
@@ -453,6 +470,30 @@ class AwsCloud(S3Facet, Cloud):
             login_user_source=source,
         )
         return image
+
+    def _linux_x86_images(self, *filters: dict[str, Any]) -> list[Image]:
+        return [
+            i
+            for i in self._images(*filters)
+            if discovery.is_linux(i) and i.properties.get("architecture") == "x86_64"
+        ]
+
+    def _smallest_instance_types(self, min_ram_mb: int) -> list[Flavor]:
+        """The instance types of fewest RAM digits with at least ``min_ram_mb``: they hold the
+        smallest fitting one. EC2 filters match exactly or by wildcard, so "???" asks for
+        100-999 MiB; a cloud whose filter takes no wildcard answers none, and the full list
+        is read."""
+        for digits in range(len(str(min_ram_mb)), 8):
+            fitting = [
+                f
+                for f in self._x86_instance_types(
+                    {"Name": "memory-info.size-in-mib", "Values": ["?" * digits]}
+                )
+                if f.ram_mb >= min_ram_mb
+            ]
+            if fitting:
+                return fitting
+        return [f for f in self.list_flavors() if f.ram_mb >= min_ram_mb]
 
     def _describe_instance_type(self, instance_type: str) -> list[Flavor]:
         try:
@@ -478,7 +519,14 @@ class AwsCloud(S3Facet, Cloud):
     def discover_flavor(self, image: Image | None = None) -> Flavor:
         override = self._override("flavor")
         # An override names one type: ask for it alone rather than page through hundreds.
-        flavors = self._describe_instance_type(override) if override else self.list_flavors()
+        if override:
+            flavors = self._describe_instance_type(override)
+        elif self._instance_types is not None:
+            flavors = self._instance_types
+        else:
+            # The smallest fitting type wins: ask only for those of its RAM's digit count.
+            min_ram = max(512, image.min_ram_mb if image else 0)
+            flavors = self._smallest_instance_types(min_ram)
         choice = discovery.choose_flavor(
             [f for f in flavors if f.ram_mb >= 512], image, override=override
         )
@@ -585,7 +633,15 @@ class AwsCloud(S3Facet, Cloud):
             kwargs["SecurityGroupIds"] = [security_rule.group_id]
         record = self._intend("server", name)
         started = time.monotonic()
-        answer = self._call("run_instances", lambda: self._ec2.run_instances(**kwargs))
+        try:
+            answer = self._call("run_instances", lambda: self._ec2.run_instances(**kwargs))
+        except Exception as exc:
+            if _error_code(exc) != "InvalidKeyPair.NotFound":
+                raise
+            # A refusal, not a broken cloud: the interface's word for a missing key pair.
+            if record is not None and self.ledger is not None:
+                self.ledger.record_abandoned(record)
+            raise ResourceNotFound(f"key pair {key_name} not found") from None
         instance_id = answer["Instances"][0]["InstanceId"]
         self._created(record, instance_id)
         if not wait:
@@ -597,6 +653,14 @@ class AwsCloud(S3Facet, Cloud):
     def wait_for_server(
         self, server_id: str, status: str = "ACTIVE", *, timeout: float = DEFAULT_BOOT_TIMEOUT
     ) -> Server:
+        """Poll until ``status``. Waiting for DELETED ends when the instance is terminated
+        (gone to the interface) and returns its last view; any other wait fails then."""
+
+        def done(server: Server) -> bool:
+            if status == "DELETED":
+                return server.provider_status == _GONE_STATE
+            return server.status == status
+
         def failed(server: Server) -> str | None:
             if server.status == "DELETED" and status != "DELETED":
                 return f"instance {server_id} terminated while waiting for {status}"
@@ -604,15 +668,18 @@ class AwsCloud(S3Facet, Cloud):
 
         return wait_until(
             f"ec2.describe_instances({server_id}) waiting for {status}",
-            lambda: self.get_server(server_id),
-            done=lambda s: s.status == status,
+            lambda: self._server(self._describe(server_id)),
+            done=done,
             failed=failed,
             timeout=timeout,
             describe=lambda s: s.provider_status or s.status,
         )
 
     def get_server(self, server_id: str) -> Server:
-        return self._server(self._describe(server_id))
+        server = self._server(self._describe(server_id))
+        if server.provider_status == _GONE_STATE:
+            raise ResourceNotFound(f"instance {server_id} not found (terminated)")
+        return server
 
     def list_servers(self) -> list[Server]:
         servers: list[Server] = []
@@ -621,7 +688,7 @@ class AwsCloud(S3Facet, Cloud):
         for page in pages:
             for reservation in page["Reservations"]:
                 for item in reservation["Instances"]:
-                    if item.get("State", {}).get("Name") != "terminated":
+                    if item.get("State", {}).get("Name") != _GONE_STATE:
                         servers.append(self._server(item))
         return servers
 
@@ -1270,8 +1337,7 @@ class AwsCloud(S3Facet, Cloud):
 
     def _terminate(self, instance_id: str) -> bool:
         try:
-            if self.get_server(instance_id).status == "DELETED":
-                return False
+            self.get_server(instance_id)  # a terminated instance is not found
         except ResourceNotFound:
             return False
         self._call(

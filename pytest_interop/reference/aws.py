@@ -16,6 +16,14 @@ ours to observe):
   terminated one destroyed, a changed instance type resizes the machine. A reboot leaves no trace
   in moto's state, so the middleware reads ``RebootInstances`` requests itself, and it answers
   ``GetConsoleOutput`` with the machine's console log (host-key fingerprints included).
+- **EC2's refusals moto lacks.** An attached volume attaching again, a volume in a zone that
+  does not exist, and RunInstances naming a key pair that does not exist
+  (``InvalidKeyPair.NotFound``, where moto would boot) are answered by the middleware.
+- **One request at a time into moto.** moto's in-memory backends are not thread-safe (its own
+  server is single-threaded), yet the tester's xdist workers call concurrently. The middleware
+  runs each request's moto part (EC2's extra refusals included) under one lock and, still
+  under it, takes a snapshot of the instances; the machines (SSH servers, slow to change) are
+  reconciled from that snapshot outside the lock, a stale snapshot being skipped.
 - **S3.** moto serves S3 on the same port; clients use path-style addressing
   (``http://127.0.0.1:PORT/bucket/key``), which moto recognises from the signature's credential
   scope (and takes for S3 when unsigned). moto checks no credentials, so the middleware gives
@@ -37,6 +45,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
@@ -104,6 +113,21 @@ class _Tracked:
         self.disks: dict[str, int] = {}  # guest device name -> GiB of attached EBS volumes
 
 
+@dataclass(frozen=True)
+class _InstanceView:
+    """What the reconciler needs of one moto instance, copied while moto is locked."""
+
+    id: str
+    state: str
+    instance_type: str
+    hostname: str
+    login_user: str
+    image_name: str
+    authorized_keys: tuple[str, ...]
+    public_ip: str | None
+    disks: tuple[tuple[str, int], ...]  # guest device name, GiB (attached EBS, not the root)
+
+
 class ReferenceAws:
     """moto's EC2 on loopback; instances become SSH endpoints on loopback addresses."""
 
@@ -121,6 +145,10 @@ class ReferenceAws:
         self._machines: Any = None
         self._tracked: dict[str, _Tracked] = {}
         self._sync_lock = threading.RLock()
+        # moto is not thread-safe: every request's moto part runs under this lock.
+        self._moto_lock = threading.Lock()
+        self._snapshot_serial = 0  # counts snapshots, under _moto_lock
+        self._applied_serial = 0  # the newest snapshot applied, under _sync_lock
 
     def __repr__(self) -> str:
         return f"ReferenceAws(url={self.endpoint_url!r})"
@@ -219,19 +247,21 @@ class ReferenceAws:
     def counters(self) -> dict[str, Any]:
         """Live instances (not terminated) and machines, for leak tests."""
         backend = self._backend()
-        live = [
-            i.id
-            for reservation in backend.reservations.values()
-            for i in reservation.instances
-            if i.state != "terminated"
-        ]
-        return {
-            "live_instances": len(live),
-            "machines": len(self._machines.machines()) if self._machines else 0,
-            "elastic_ips": len(backend.addresses),
-            "key_pairs": len(backend.key_pairs),
-            "buckets": len(self._s3_backend().buckets),
-        }
+        with self._moto_lock:
+            live = [
+                i.id
+                for reservation in backend.reservations.values()
+                for i in reservation.instances
+                if i.state != "terminated"
+            ]
+            counts = {
+                "live_instances": len(live),
+                "elastic_ips": len(backend.addresses),
+                "key_pairs": len(backend.key_pairs),
+                "buckets": len(self._s3_backend().buckets),
+            }
+        counts["machines"] = len(self._machines.machines()) if self._machines else 0
+        return counts
 
     # -- moto access ------------------------------------------------------------------------------
     def _backend(self) -> Any:
@@ -259,16 +289,20 @@ class ReferenceAws:
                 answer = self._console_output(params, start_response)
                 if answer is not None:
                     return answer
-            ebs_refusal = self._ebs_refusal(action, params, start_response)
-            if ebs_refusal is not None:
-                return ebs_refusal
             refusal = _s3_refusal(environ, self._secret_key, start_response)
             if refusal is not None:
                 return refusal
-            result = app(environ, start_response)
+            with self._moto_lock:
+                ec2_refusal = self._ec2_refusal(action, params)
+                if ec2_refusal is None:
+                    # Drain the body here: moto may build it lazily, and must do so locked.
+                    result = _drained(app(environ, start_response))
+                snapshot = self._snapshot()
+            if ec2_refusal is not None:
+                return _ec2_error(start_response, *ec2_refusal)
             try:
                 with self._sync_lock:
-                    self._reconcile()
+                    self._apply(snapshot)
                     if action == "RebootInstances":
                         for key, values in params.items():
                             if key.startswith("InstanceId."):
@@ -294,8 +328,10 @@ class ReferenceAws:
         self, params: dict[str, list[str]], start_response: Callable[..., Any]
     ) -> list[bytes] | None:
         instance_id = (params.get("InstanceId") or [""])[0]
+        with self._moto_lock:
+            snapshot = self._snapshot()
         with self._sync_lock:
-            self._reconcile()
+            self._apply(snapshot)
             tracked = self._tracked.get(instance_id)
             if tracked is None:
                 return None  # moto answers (and knows the error for unknown ids)
@@ -313,14 +349,23 @@ class ReferenceAws:
         start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
         return [body]
 
-    def _ebs_refusal(
-        self, action: str, params: dict[str, list[str]], start_response: Callable[..., Any]
-    ) -> list[bytes] | None:
-        """EC2's refusals that moto does not make: an attached volume attaching again, a volume
-        in an availability zone that does not exist."""
+    def _ec2_refusal(self, action: str, params: dict[str, list[str]]) -> tuple[str, str] | None:
+        """EC2's refusals that moto does not make, as (code, message); None lets moto answer.
+
+        An attached volume attaching again, a volume in an availability zone that does not
+        exist, an instance launched with a key pair that does not exist. Called with moto
+        locked, so the state checked is the state moto then acts on.
+        """
         backend = self._backend()
         code = message = ""
-        if action == "AttachVolume":
+        if action == "RunInstances":
+            key_name = (params.get("KeyName") or [""])[0]
+            if key_name and key_name not in backend.key_pairs:
+                code, message = (
+                    "InvalidKeyPair.NotFound",
+                    f"The key pair '{key_name}' does not exist",
+                )
+        elif action == "AttachVolume":
             volume_id = (params.get("VolumeId") or [""])[0]
             volume = backend.volumes.get(volume_id)
             if volume is not None and volume.attachment is not None:
@@ -329,18 +374,7 @@ class ReferenceAws:
             zone = (params.get("AvailabilityZone") or [""])[0]
             if zone and backend.get_zone_by_name(zone) is None:
                 code, message = "InvalidParameterValue", f"Invalid availability zone: [{zone}]"
-        if not code:
-            return None
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Response><Errors><Error><Code>{code}</Code>"
-            f"<Message>{html.escape(message)}</Message></Error></Errors>"
-            f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
-        ).encode()
-        start_response(
-            "400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
-        )
-        return [body]
+        return (code, message) if code else None
 
     # -- reconciling moto's instances with machines ----------------------------------------------
     def _login_user(self, backend: Any, image_id: str) -> str:
@@ -363,70 +397,98 @@ class ReferenceAws:
         ram = int(info.get("MemoryInfo", {}).get("SizeInMiB", 1024))
         return vcpus, ram
 
-    def _reconcile(self) -> None:
+    def _snapshot(self) -> tuple[int, list[_InstanceView]]:
+        """moto's instances as the reconciler needs them; call with _moto_lock held."""
         backend = self._backend()
-        seen: set[str] = set()
-        for reservation in list(backend.reservations.values()):
-            for instance in list(reservation.instances):
-                seen.add(instance.id)
-                self._sync_instance(backend, instance)
-        for gone in set(self._tracked) - seen:
+        disks_by_instance: dict[str, list[tuple[str, int]]] = {}
+        for volume in backend.volumes.values():
+            attachment = volume.attachment
+            if attachment is None:
+                continue
+            instance = attachment.instance
+            # moto puts the root volume at /dev/sda1 whatever the AMI's root device name says
+            if attachment.device in ("/dev/sda1", getattr(instance, "root_device_name", "")):
+                continue
+            disks_by_instance.setdefault(instance.id, []).append(
+                (guest_device(attachment.device), int(volume.size))
+            )
+        views: list[_InstanceView] = []
+        for reservation in backend.reservations.values():
+            for instance in reservation.instances:
+                keys: tuple[str, ...] = ()
+                if instance.key_name and instance.key_name in backend.key_pairs:
+                    keys = (backend.key_pairs[instance.key_name].public_key.strip(),)
+                ami = backend.amis.get(instance.image_id)
+                views.append(
+                    _InstanceView(
+                        id=instance.id,
+                        state=instance.state,
+                        instance_type=instance.instance_type,
+                        hostname=f"ip-{instance.private_ip.replace('.', '-')}",
+                        login_user=self._login_user(backend, instance.image_id),
+                        image_name=ami.name if ami is not None else instance.image_id,
+                        authorized_keys=keys,
+                        public_ip=instance.public_ip,
+                        disks=tuple(disks_by_instance.get(instance.id, ())),
+                    )
+                )
+        self._snapshot_serial += 1
+        return self._snapshot_serial, views
+
+    def _apply(self, snapshot: tuple[int, list[_InstanceView]]) -> None:
+        """Make the machines match a snapshot; call with _sync_lock held.
+
+        A snapshot older than one already applied is skipped: the newer one holds its changes.
+        """
+        serial, views = snapshot
+        if serial < self._applied_serial:
+            return
+        self._applied_serial = serial
+        for view in views:
+            self._sync_instance(view)
+        for gone in set(self._tracked) - {view.id for view in views}:
             self._destroy(gone)
 
-    def _sync_instance(self, backend: Any, instance: Any) -> None:
-        state = instance.state
-        tracked = self._tracked.get(instance.id)
-        if state == "terminated":
+    def _sync_instance(self, view: _InstanceView) -> None:
+        tracked = self._tracked.get(view.id)
+        if view.state == "terminated":
             if tracked is not None:
-                self._destroy(instance.id)
+                self._destroy(view.id)
             return
         if tracked is None:
-            keys: list[str] = []
-            if instance.key_name and instance.key_name in backend.key_pairs:
-                keys.append(backend.key_pairs[instance.key_name].public_key.strip())
-            vcpus, ram = self._shape(instance.instance_type)
-            ami = backend.amis.get(instance.image_id)
+            vcpus, ram = self._shape(view.instance_type)
             machine = self._machines.create(
-                instance.id,
-                hostname=f"ip-{instance.private_ip.replace('.', '-')}",
-                login_user=self._login_user(backend, instance.image_id),
-                authorized_keys=keys,
+                view.id,
+                hostname=view.hostname,
+                login_user=view.login_user,
+                authorized_keys=list(view.authorized_keys),
                 vcpus=vcpus,
                 ram_mb=ram,
                 disk_gb=8,
-                image_name=ami.name if ami is not None else instance.image_id,
+                image_name=view.image_name,
             )
-            tracked = self._tracked[instance.id] = _Tracked(machine, instance.instance_type)
+            tracked = self._tracked[view.id] = _Tracked(machine, view.instance_type)
         machine = tracked.machine
-        if tracked.instance_type != instance.instance_type:
-            vcpus, ram = self._shape(instance.instance_type)
+        if tracked.instance_type != view.instance_type:
+            vcpus, ram = self._shape(view.instance_type)
             machine.resize(vcpus, ram, 8)
-            tracked.instance_type = instance.instance_type
-        public_ip = instance.public_ip
+            tracked.instance_type = view.instance_type
+        public_ip = view.public_ip
         wanted = {public_ip} if public_ip and ipaddress.ip_address(public_ip).is_loopback else set()
         for ip in tracked.ips - wanted:
             machine.unlisten(ip)
-        if state == "running":
+        if view.state == "running":
             machine.power_on()
-        elif state in ("stopped", "stopping"):
+        elif view.state in ("stopped", "stopping"):
             machine.power_off()
         for ip in wanted - tracked.ips:
             machine.listen(ip)
         tracked.ips = wanted
-        self._sync_disks(backend, instance, tracked)
+        self._sync_disks(dict(view.disks), tracked)
 
     @staticmethod
-    def _sync_disks(backend: Any, instance: Any, tracked: _Tracked) -> None:
+    def _sync_disks(wanted: dict[str, int], tracked: _Tracked) -> None:
         """Attached EBS volumes (not the root one) become disks in the machine's lsblk."""
-        wanted: dict[str, int] = {}
-        for volume in list(backend.volumes.values()):
-            attachment = volume.attachment
-            if attachment is None or attachment.instance.id != instance.id:
-                continue
-            # moto puts the root volume at /dev/sda1 whatever the AMI's root device name says
-            if attachment.device in ("/dev/sda1", getattr(instance, "root_device_name", "")):
-                continue
-            wanted[guest_device(attachment.device)] = int(volume.size)
         for name in set(tracked.disks) - set(wanted):
             tracked.machine.detach_disk(name)
             del tracked.disks[name]
@@ -444,6 +506,30 @@ class ReferenceAws:
         if tracked is None:
             return
         tracked.machine.destroy()
+
+
+def _drained(body: Iterable[bytes]) -> list[bytes]:
+    """A WSGI body read to the end (and closed), so no moto code runs after the lock."""
+    try:
+        return list(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
+def _ec2_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
+    """An EC2 query-API error answer (400), as botocore parses it."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>{code}</Code>"
+        f"<Message>{html.escape(message)}</Message></Error></Errors>"
+        f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    start_response(
+        "400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
 
 
 def _s3_refusal(
