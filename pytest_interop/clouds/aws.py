@@ -606,14 +606,7 @@ class AwsCloud(S3Facet, Cloud):
         wait: bool = True,
         timeout: float = DEFAULT_BOOT_TIMEOUT,
     ) -> Server:
-        if image is None and flavor is None and network is None:
-            image, flavor, network = self.boot_defaults()
-        if image is None:
-            image = self.discover_image()
-        if flavor is None:
-            flavor = self.discover_flavor(image if isinstance(image, Image) else None)
-        if network is None:
-            network = self.discover_network()
+        image, flavor, network = self.boot_choices(image, flavor, network)
         name = name or self.resource_name("server")
         tags = self._run_tags(name) + [{"Key": k, "Value": v} for k, v in (metadata or {}).items()]
         kwargs: dict[str, Any] = {

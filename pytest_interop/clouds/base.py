@@ -323,6 +323,23 @@ class Cloud:
             self._boot_defaults = (image, self.discover_flavor(image), self.discover_network())
         return self._boot_defaults
 
+    def boot_choices(
+        self,
+        image: Image | str | None,
+        flavor: Flavor | str | None,
+        network: Network | str | None,
+    ) -> tuple[Image | str, Flavor | str, Network | str | None]:
+        """What a boot uses: the caller's choices, discovery for the ones not given."""
+        if image is None and flavor is None and network is None:
+            return self.boot_defaults()
+        if image is None:
+            image = self.discover_image()
+        if flavor is None:
+            flavor = self.discover_flavor(image if isinstance(image, Image) else None)
+        if network is None:
+            network = self.discover_network()
+        return image, flavor, network
+
     # -- servers -----------------------------------------------------------------------
     def create_server(
         self,

@@ -504,14 +504,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
         wait: bool = True,
         timeout: float = DEFAULT_BOOT_TIMEOUT,
     ) -> Server:
-        if image is None and flavor is None and network is None:
-            image, flavor, network = self.boot_defaults()
-        if image is None:
-            image = self.discover_image()
-        if flavor is None:
-            flavor = self.discover_flavor(image if isinstance(image, Image) else None)
-        if network is None:
-            network = self.discover_network()
+        image, flavor, network = self.boot_choices(image, flavor, network)
         name = name or self.resource_name("server")
         tags = {CREATED_AT_KEY: str(int(time.time()))}
         if self.ledger is not None:
