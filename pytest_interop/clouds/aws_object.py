@@ -382,13 +382,6 @@ class S3Facet:
         self.require_account_quotas()
 
     # -- clean-up ----------------------------------------------------------------------------
-    def _delete_container_record(self, name: str) -> bool:
-        try:
-            self.delete_container(name, purge=True)
-        except ResourceNotFound:
-            return False
-        return True
-
     def _container_leftovers(
         self,
         ours: Callable[[Mapping[str, str], str | None, float | None], bool],

@@ -649,6 +649,14 @@ class Cloud:
         """Delete a container; ContainerNotEmpty while it holds objects, unless ``purge``."""
         raise self._lacks("object storage")
 
+    def _delete_container_record(self, name: str) -> bool:
+        """Clean-up of a ledgered container: purge it; False when it was already gone."""
+        try:
+            self.delete_container(name, purge=True)
+        except ResourceNotFound:
+            return False
+        return True
+
     def list_objects(
         self,
         container: str,

@@ -468,13 +468,6 @@ class SwiftFacet:
         )
 
     # -- clean-up ----------------------------------------------------------------------------
-    def _delete_container_record(self, name: str) -> bool:
-        try:
-            self.delete_container(name, purge=True)
-        except ResourceNotFound:
-            return False
-        return True
-
     def _container_leftovers(
         self,
         ours: Callable[[Mapping[str, str], str | None, float | None], bool],

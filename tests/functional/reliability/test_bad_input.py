@@ -158,20 +158,13 @@ def test_a_token_that_expires_mid_run_is_renewed(pytester, outside):
     assert issued >= 4  # the check, the run's first token, and renewals after 401s
 
 
-def test_cleanup_command_with_a_broken_clouds_yaml_exits_2(pytester, outside):
-    cloud = outside()
-    cloud.clouds_yaml.write_text("clouds:\n  outside: {auth: [\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest_interop.cli",
-            "cleanup",
-            "--cloud",
-            "outside",
-            "--run-id",
-            "x",
-        ],
+CLEANUP_ARGS = ["--cloud", "outside", "--run-id", "x"]
+
+
+def run_cleanup_command(pytester, cloud) -> subprocess.CompletedProcess[str]:
+    """`interop cleanup --cloud outside --run-id x` in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_interop.cli", "cleanup", *CLEANUP_ARGS],
         cwd=pytester.path,
         env=cloud.env(),
         capture_output=True,
@@ -179,6 +172,12 @@ def test_cleanup_command_with_a_broken_clouds_yaml_exits_2(pytester, outside):
         timeout=60,
         check=False,
     )
+
+
+def test_cleanup_command_with_a_broken_clouds_yaml_exits_2(pytester, outside):
+    cloud = outside()
+    cloud.clouds_yaml.write_text("clouds:\n  outside: {auth: [\n")
+    result = run_cleanup_command(pytester, cloud)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "not valid YAML" in lines[0], result.stderr
@@ -190,24 +189,7 @@ def test_cleanup_command_with_a_wrong_password_exits_2(pytester, outside):
     config = cloud.cloud.cloud_config(cloud.name)
     config["auth"]["password"] = "not-the-password-Zq81"
     cloud.write_config(config)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest_interop.cli",
-            "cleanup",
-            "--cloud",
-            "outside",
-            "--run-id",
-            "x",
-        ],
-        cwd=pytester.path,
-        env=cloud.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cleanup_command(pytester, cloud)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "401" in lines[0], result.stderr
