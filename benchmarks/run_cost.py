@@ -52,7 +52,7 @@ PROBE = textwrap.dedent(
 )
 
 
-def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict:
+def run_once(label: str, knobs: dict, profile: str, workers: int | None, extra: list[str]) -> dict:
     from pytest_interop.reference import ReferenceCloud
 
     cloud = ReferenceCloud(
@@ -81,6 +81,7 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict
             ]
             if workers:
                 args += ["-n", str(workers)]
+            args += extra
             env = {
                 **os.environ,
                 "BENCH_OUT": str(out),
@@ -138,7 +139,30 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None) -> dict
         "collection": collection,
         "critical_path_s": max(durations, default=0.0),
         "verdict": [c["verdict"] for c in data["clouds"]],
+        "failed": [
+            f"{o['nodeid']}: {o['message'][:300]}"
+            for o in data["outcomes"]
+            if o["outcome"] in ("failed", "error")
+        ],
     }
+
+
+def print_run(result: dict) -> None:
+    workers_rss = [v for k, v in result["rss"].items() if k != "controller"]
+    print(
+        f"\n[{result['label']}] exit {result['exit']}, {result['tests']} test outcomes, "
+        f"verdicts {result['verdict']}"
+    )
+    print(f"  wall time            {result['wall_s']:.1f} s")
+    print(f"  servers booted       {result['servers_booted']}")
+    print(f"  API calls by service {result['api_calls']}")
+    print(
+        f"  peak memory          controller {result['rss'].get('controller', 0):.0f} MB"
+        + (f", workers max {max(workers_rss):.0f} MB" if workers_rss else "")
+    )
+    print(f"  left behind          {result['left_behind'] or 'nothing'}")
+    for failure in result["failed"]:
+        print(f"  failed: {failure}")
 
 
 def main() -> None:
@@ -148,7 +172,13 @@ def main() -> None:
     parser.add_argument("--delete-delay", type=float, default=0.5)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--profile", default="default")
-    options = parser.parse_args()
+    parser.add_argument(
+        "--parallel-only",
+        action="store_true",
+        help="only the -n run, without the serial run and the ratios (for quick iteration)",
+    )
+    parser.epilog = "Other arguments go to both pytest runs (e.g. --dist worksteal)."
+    options, extra = parser.parse_known_args()
     knobs = {
         "api_latency": options.api_latency,
         "boot_delay": options.boot_delay,
@@ -159,22 +189,13 @@ def main() -> None:
         f" ms, boot {options.boot_delay:.1f} s, delete {options.delete_delay:.1f} s; "
         f"guidelines {' + '.join(GUIDELINES)}"
     )
-    serial = run_once("serial", knobs, options.profile, None)
-    parallel = run_once(f"-n {options.workers}", knobs, options.profile, options.workers)
-    for result in (serial, parallel):
-        workers_rss = [v for k, v in result["rss"].items() if k != "controller"]
-        print(
-            f"\n[{result['label']}] exit {result['exit']}, {result['tests']} test outcomes, "
-            f"verdicts {result['verdict']}"
-        )
-        print(f"  wall time            {result['wall_s']:.1f} s")
-        print(f"  servers booted       {result['servers_booted']}")
-        print(f"  API calls by service {result['api_calls']}")
-        print(
-            f"  peak memory          controller {result['rss'].get('controller', 0):.0f} MB"
-            + (f", workers max {max(workers_rss):.0f} MB" if workers_rss else "")
-        )
-        print(f"  left behind          {result['left_behind'] or 'nothing'}")
+    if options.parallel_only:
+        print_run(run_once(f"-n {options.workers}", knobs, options.profile, options.workers, extra))
+        return
+    serial = run_once("serial", knobs, options.profile, None, extra)
+    parallel = run_once(f"-n {options.workers}", knobs, options.profile, options.workers, extra)
+    print_run(serial)
+    print_run(parallel)
 
     collection = serial["collection"]
     uses_shared = collection["shared_server"] > 0

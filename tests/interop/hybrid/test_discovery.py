@@ -7,6 +7,7 @@ import pytest
 from pytest_interop.clouds import discovery
 from pytest_interop.clouds.base import Cloud, Flavor, Image
 from pytest_interop.report.variance import NO, PARTIAL, YES
+from pytest_interop.resources import NAME_PREFIX
 
 from .steps import StepRecord
 
@@ -37,7 +38,8 @@ def test_read_networks_flavors_images(cloud: Cloud, record_finding) -> None:
     broken = [f.name for f in flavors if f.vcpus < 1 or f.ram_mb <= 0]
     if broken:
         step.fail(NO, f"flavors without CPUs or memory: {', '.join(broken[:5])}")
-    image = images[0]
+    # Images other tests of this run make come and go while we read: read back one that stays.
+    image = next((i for i in images if not i.name.startswith(NAME_PREFIX)), images[0])
     if cloud.get_image(image.id).id != image.id:
         step.fail(NO, f"image {image.id} listed but not readable by id")
     flavor = min(flavors, key=lambda f: (f.ram_mb, f.name))
