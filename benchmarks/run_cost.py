@@ -27,27 +27,56 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDELINES = ("2017.01", "hybrid.2017.01")
 CLOUD_NAME = "bench"
 
-# Loaded into the measured run with -p: each process writes its peak RSS; collection
-# records which tests boot a server of their own and which share one.
+# Loaded into the measured run with -p. Each process writes its peak RSS and the servers it
+# booted, split by who asked: the test itself or a function-scoped fixture (a server of the
+# test's own), or a module- or session-scoped fixture (a server shared by several tests).
 PROBE = textwrap.dedent(
     """
     import json, os, resource
+    from collections import Counter
     from pathlib import Path
 
+    import pytest
+    from pytest_interop.resources import ResourceLedger
+
     OUT = Path(os.environ["BENCH_OUT"])
+    scopes = []  # the scopes of the fixtures being set up, innermost last
+    current = {"nodeid": None}
+    own, shared = Counter(), Counter()
+    record_created = ResourceLedger.record_created
+
+    def counting_record_created(self, record, resource_id, **detail):
+        if record.kind == "server":
+            scope, fixture = scopes[-1] if scopes else ("function", None)
+            if scope == "function":
+                own[current["nodeid"]] += 1
+            else:
+                shared[f"{scope} fixture {fixture}"] += 1
+        return record_created(self, record, resource_id, **detail)
+
+    ResourceLedger.record_created = counting_record_created
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(fixturedef, request):
+        scopes.append((fixturedef.scope, fixturedef.argname))
+        try:
+            return (yield)
+        finally:
+            scopes.pop()
 
     def pytest_collection_finish(session):
-        if hasattr(session.config, "workerinput"):
-            return
-        own = sum(1 for i in session.items if "server" in i.fixturenames)
-        shared = sum(1 for i in session.items if "shared_server" in i.fixturenames)
-        (OUT / "collection.json").write_text(json.dumps(
-            {"items": len(session.items), "own_server": own, "shared_server": shared}))
+        if not hasattr(session.config, "workerinput"):
+            fixtures = {item.nodeid: list(item.fixturenames) for item in session.items}
+            (OUT / "collection.json").write_text(json.dumps(fixtures))
+
+    def pytest_runtest_logstart(nodeid, location):
+        current["nodeid"] = nodeid
 
     def pytest_sessionfinish(session):
         worker = getattr(session.config, "workerinput", {}).get("workerid", "controller")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        (OUT / f"rss-{worker}.json").write_text(json.dumps({"peak_rss_mb": rss}))
+        (OUT / f"rss-{worker}.json").write_text(json.dumps(
+            {"peak_rss_mb": rss, "own": own, "shared": shared}))
     """
 )
 
@@ -85,7 +114,9 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None, extra: 
             env = {
                 **os.environ,
                 "BENCH_OUT": str(out),
-                "PYTHONPATH": str(out),
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(out), os.environ.get("PYTHONPATH")])
+                ),
                 "OS_CLIENT_CONFIG_FILE": str(out / "clouds.yaml"),
             }
             before = cloud.counters()
@@ -98,11 +129,11 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None, extra: 
                     f"{label}: no report\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
                 )
             data = json.loads(report.read_text())
-            # Under xdist the controller does not collect: the serial run's counts serve both.
+            # Under xdist the controller does not collect: the serial run's serves both.
             collected = out / "collection.json"
             collection = json.loads(collected.read_text()) if collected.exists() else None
-            rss = {
-                p.stem.removeprefix("rss-"): json.loads(p.read_text())["peak_rss_mb"]
+            processes = {
+                p.stem.removeprefix("rss-"): json.loads(p.read_text())
                 for p in out.glob("rss-*.json")
             }
     finally:
@@ -134,7 +165,9 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None, extra: 
         "tests": len(data["outcomes"]),
         "servers_booted": after["servers_booted"] - before["servers_booted"],
         "api_calls": dict(sorted(calls.items())),
-        "rss": rss,
+        "rss": {name: process["peak_rss_mb"] for name, process in processes.items()},
+        "own_boots": sum((Counter(p["own"]) for p in processes.values()), Counter()),
+        "shared_boots": sum((Counter(p["shared"]) for p in processes.values()), Counter()),
         "left_behind": {k: v for k, v in live.items() if v},
         "collection": collection,
         "critical_path_s": max(durations, default=0.0),
@@ -197,18 +230,30 @@ def main() -> None:
     print_run(serial)
     print_run(parallel)
 
-    collection = serial["collection"]
-    uses_shared = collection["shared_server"] > 0
-    fewest_serial = collection["own_server"] + (1 if uses_shared else 0)
-    fewest_parallel = collection["own_server"] + min(options.workers, collection["shared_server"])
+    # Fewest boots: one per test that booted a server of its own in the serial run, plus one
+    # shared server per worker that runs a test using a shared one (module or session scope).
+    own_tests = len(serial["own_boots"])
+    shared_fixtures = {key.rsplit(" ", 1)[1] for key in serial["shared_boots"]}
+    sharing_tests = sum(
+        1 for names in serial["collection"].values() if shared_fixtures.intersection(names)
+    )
+    fewest_serial = own_tests + (1 if sharing_tests else 0)
+    fewest_parallel = own_tests + min(options.workers, sharing_tests)
     critical = serial["critical_path_s"]
     bound = max(critical, serial["wall_s"] / options.workers)
     print("\nlower bounds")
     print(
         f"  fewest boots         {fewest_serial} serial, {fewest_parallel} with "
-        f"-n {options.workers} ({collection['own_server']} tests boot their own server; "
-        f"{collection['shared_server']} share one per worker)"
+        f"-n {options.workers} ({own_tests} tests boot a server of their own; "
+        f"{sharing_tests} use a shared one: one per worker)"
     )
+    for result in (serial, parallel):
+        shared = ", ".join(f"{k} {v}" for k, v in sorted(result["shared_boots"].items()))
+        extra = sum(result["own_boots"].values()) - len(result["own_boots"])
+        print(
+            f"  [{result['label']}] boots by tests {sum(result['own_boots'].values())} "
+            f"({extra} beyond one per test); shared: {shared or 'none'}"
+        )
     print(f"  critical path        {critical:.1f} s (the longest single test)")
     print("ratios")
     serial_ratio = serial["servers_booted"] / max(fewest_serial, 1)

@@ -5,8 +5,8 @@ so each cloud gets its own key pairs and servers:
 
 - ``keypair``: a key generated here (private key 0600 in the run's key directory), imported
   into the cloud, deleted afterwards;
-- ``shared_server`` / ``shared_node``: one read-only server (and SSH session) per worker and
-  cloud, for tests that only look;
+- ``shared_server`` / ``shared_node``: one read-only server per run and cloud (and an SSH
+  session to it per worker), for tests that only look;
 - ``server`` / ``node``: a server (and SSH session) of the test's own, for tests that change it;
 - ``record_finding``: ``record_finding(key, value)`` stores a finding for the report.
 
@@ -17,10 +17,11 @@ cleaned up by ``cloud.cleanup_run()``.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from pytest_interop.clouds.base import (
 )
 from pytest_interop.errors import NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
+from pytest_interop.sharing import SharedSlot, shared_across_workers
 
 # Accounts tried after the discovered one, most common first.
 FALLBACK_USERS = ("ubuntu", "ec2-user", "cloud-user", "centos", "debian", "fedora", "cirros")
@@ -175,16 +177,60 @@ def keypair(cloud: Cloud, interop_key_dir: Path) -> Iterator[KeyPair]:
 
 
 @pytest.fixture(scope="session")
-def shared_keypair(cloud: Cloud, interop_key_dir: Path) -> Iterator[KeyPair]:
-    with imported_keypair(cloud, interop_key_dir) as pair:
-        yield pair
+def shared_server(cloud: Cloud, interop_key_dir: Path) -> Iterator[BootedServer]:
+    """One server per run and cloud, for tests that do not change it: under xdist the first
+    worker that needs it boots it and the others use it (``pytest_interop.sharing``)."""
+
+    @contextlib.contextmanager
+    def boot() -> Iterator[BootedServer]:
+        with (
+            imported_keypair(cloud, interop_key_dir) as pair,
+            booted_server(cloud, pair) as booted,
+        ):
+            yield booted
+
+    def describe(booted: BootedServer) -> dict[str, Any]:
+        return {
+            "server_id": booted.id,
+            "image": {**asdict(booted.image), "properties": dict(booted.image.properties)},
+            "flavor": asdict(booted.flavor),
+            "keypair": asdict(booted.keypair),
+            "reachable": asdict(booted.reachable),
+            "findings": booted.findings,
+        }
+
+    def attach(description: dict[str, Any]) -> BootedServer:
+        return BootedServer(
+            cloud,
+            cloud.get_server(description["server_id"]),
+            Image(**description["image"]),
+            Flavor(**description["flavor"]),
+            KeyPair(**description["keypair"]),
+            Reachable(**description["reachable"]),
+            dict(description["findings"]),
+        )
+
+    slot = SharedSlot(shared_directory(cloud), "shared-server", worker_name())
+    with shared_across_workers(slot, boot, describe, attach) as booted:
+        yield booted
 
 
 @pytest.fixture(scope="session")
-def shared_server(cloud: Cloud, shared_keypair: KeyPair) -> Iterator[BootedServer]:
-    """One server per worker and cloud, for tests that do not change it."""
-    with booted_server(cloud, shared_keypair) as booted:
-        yield booted
+def shared_keypair(shared_server: BootedServer) -> KeyPair:
+    """The key pair the shared server was booted with."""
+    return shared_server.keypair
+
+
+def shared_directory(cloud: Cloud) -> Path:
+    """Where this run's workers coordinate what they share on ``cloud``: beside its journals."""
+    if cloud.ledger is None:
+        return Path(tempfile.mkdtemp(prefix="interop-shared-"))
+    journal = cloud.ledger.journal_path
+    return journal.parent / f"shared.{journal.name.rsplit('.', 2)[0]}"  # <cloud>.<process>.jsonl
+
+
+def worker_name() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture
