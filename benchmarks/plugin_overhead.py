@@ -89,6 +89,11 @@ def make_tree(directory: Path, capabilities: int, tests: int) -> None:
                 @pytest.fixture(scope="session", params=["memory:ok"], ids=["memory:ok"])
                 def cloud(request):
                     return request.param
+
+                # The marker the plugin registers; unregistered, every test would add a
+                # PytestUnknownMarkWarning that only the plain run pays for.
+                def pytest_configure(config):
+                    config.addinivalue_line("markers", "idempotent_id(uuid): stable test id")
             """
         )
     )

@@ -173,13 +173,13 @@ def select(guidelines: Sequence[Guideline], target: str | None) -> list[Selectio
 
 def _combine(results: Iterable[str]) -> str:
     """One result from several: any failure wins, then errors, then gaps, then n/a."""
-    results = list(results)
+    present = set(results)
     for worst in (FAILED, ERROR, MISSING, NOT_RUN):
-        if worst in results:
+        if worst in present:
             return worst
-    if results and all(r == NOT_APPLICABLE for r in results):
+    if present == {NOT_APPLICABLE}:  # some results, all of them n/a
         return NOT_APPLICABLE
-    if SKIPPED in results:
+    if SKIPPED in present:
         return NOT_RUN
     return PASSED
 
@@ -195,7 +195,22 @@ def _test_result(
     if not outcomes:
         gone = test.name in missing or (test.idempotent_id or "") in missing
         return TestResult(test.name, test.idempotent_id, MISSING if gone else NOT_RUN, flag)
-    result = _combine(o.outcome for o in outcomes)
+    if len(outcomes) == 1:  # the common case (one cloud, no other parameters), made directly
+        only = outcomes[0]
+        result = _combine((only.outcome,))
+        return TestResult(
+            name=test.name,
+            idempotent_id=test.idempotent_id,
+            result=result,
+            flagged=flag,
+            nodeids=(only.nodeid,),
+            duration=only.duration,
+            message=only.message if result != PASSED else "",
+            findings=dict(only.findings),
+            error_kind=only.error_kind,
+            call=only.call,
+        )
+    result = _combine([o.outcome for o in outcomes])
     worst = next((o for o in outcomes if o.outcome == result), outcomes[0])
     findings: dict[str, Any] = {}
     for outcome in outcomes:
@@ -205,7 +220,7 @@ def _test_result(
         idempotent_id=test.idempotent_id,
         result=result,
         flagged=flag,
-        nodeids=tuple(o.nodeid for o in outcomes),
+        nodeids=tuple([o.nodeid for o in outcomes]),
         duration=sum(o.duration for o in outcomes),
         message=worst.message if result != PASSED else "",
         findings=findings,
@@ -228,15 +243,19 @@ def evaluate(
     compliant when every counted capability of the target passed.
     """
     missing_set = frozenset(missing)
-    by_id: dict[tuple[str, str], list[TestOutcome]] = {}
-    by_name: dict[tuple[str, str], list[TestOutcome]] = {}
+    # Per cloud: idempotent id -> outcomes, test name -> outcomes.
+    by_id: dict[str, dict[str, list[TestOutcome]]] = {cloud: {} for cloud in clouds}
+    by_name: dict[str, dict[str, list[TestOutcome]]] = {cloud: {} for cloud in clouds}
     for outcome in outcomes:
         if outcome.idempotent_id:
-            by_id.setdefault((outcome.cloud, outcome.idempotent_id.lower()), []).append(outcome)
-        by_name.setdefault((outcome.cloud, outcome.test_name), []).append(outcome)
+            ids = by_id.setdefault(outcome.cloud, {})
+            ids.setdefault(outcome.idempotent_id.lower(), []).append(outcome)
+        names = by_name.setdefault(outcome.cloud, {})
+        names.setdefault(outcome.test_name, []).append(outcome)
 
     verdicts = []
     for cloud in clouds:
+        cloud_by_id, cloud_by_name = by_id[cloud], by_name[cloud]
         capabilities = []
         for selection in selections:
             guideline = selection.guideline
@@ -247,9 +266,9 @@ def evaluate(
                     continue
                 test_results = []
                 for test in tests:
-                    found = by_id.get((cloud, (test.idempotent_id or "").lower()), [])
+                    found = cloud_by_id.get((test.idempotent_id or "").lower(), ())
                     if not found:
-                        found = by_name.get((cloud, test.name), [])
+                        found = cloud_by_name.get(test.name, ())
                     test_results.append(_test_result(test, found, missing_set))
                 counted = [t.result for t in test_results if t.counted]
                 if not test_results:

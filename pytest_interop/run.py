@@ -61,7 +61,7 @@ class RunSettings:
         return dict(vars(self))
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemRecord:
     """The phases of one test item folded into one outcome."""
 
@@ -101,6 +101,8 @@ class InteropRun:
         self.guidelines = list(guidelines)
         self.selections = list(selections)
         self.specs = {spec.name: spec for spec in specs}
+        # Longest first: "reference-aws" must not be read as "reference".
+        self._names_longest_first = sorted(self.specs, key=len, reverse=True)
         self.redactor = Redactor.from_settings(
             one for spec in specs for one in secret_bearing_settings(spec)
         )
@@ -207,13 +209,23 @@ class InteropRun:
     # -- outcomes ----------------------------------------------------------------------
     def record(self, report: pytest.TestReport) -> None:
         """Fold one phase report into its item's outcome (controller side)."""
-        data = dict(report.user_properties).get("interop")
+        data = None
+        for name, value in report.user_properties:
+            if name == "interop":
+                data = value
+        record = self.records.get(report.nodeid)
         if data is None:
-            cloud = self.cloud_of_nodeid(report.nodeid)
+            # A passing setup or teardown (the worker sends no data then), or the report
+            # xdist writes for a crashed worker.
+            cloud = record.cloud if record is not None else self.cloud_of_nodeid(report.nodeid)
             if cloud is None:
                 return
-            data = {"cloud": cloud}  # e.g. the report xdist writes for a crashed worker
-        record = self.records.get(report.nodeid)
+            if report.passed and report.when != "call":  # two of every test's three reports
+                if record is None:
+                    record = self.records[report.nodeid] = ItemRecord(report.nodeid, cloud)
+                record.duration += report.duration
+                return
+            data = {"cloud": cloud}
         if record is None:
             record = self.records[report.nodeid] = ItemRecord(
                 report.nodeid, data["cloud"], data.get("idempotent_id")
@@ -221,8 +233,9 @@ class InteropRun:
         record.cloud = data["cloud"]  # a report with interop data knows its cloud for sure
         record.idempotent_id = record.idempotent_id or data.get("idempotent_id")
         record.duration += report.duration
-        record.findings.update(data.get("findings") or {})
-        outcome = data.get("outcome") or _outcome_of(report)
+        findings = data.get("findings")
+        if findings:
+            record.findings.update(findings)
         if report.when == "teardown":
             if report.failed and record.outcome in (None, compliance.PASSED):
                 record.outcome = compliance.ERROR
@@ -230,6 +243,7 @@ class InteropRun:
             return
         if report.when == "setup" and report.passed:
             return
+        outcome = data.get("outcome") or _outcome_of(report)
         record.outcome = outcome
         record.error_kind = data.get("error_kind")
         record.call = data.get("call")
@@ -241,8 +255,7 @@ class InteropRun:
         if not nodeid.endswith("]") or "[" not in nodeid:
             return None
         params = nodeid[nodeid.index("[") + 1 : -1]
-        # Longest name first: "reference-aws" must not be read as "reference".
-        for name in sorted(self.specs, key=len, reverse=True):
+        for name in self._names_longest_first:
             if params == name or params.endswith(f"-{name}") or params.startswith(f"{name}-"):
                 return name
         return None
@@ -250,9 +263,18 @@ class InteropRun:
     def outcomes(self) -> list[compliance.TestOutcome]:
         return [record.to_outcome() for record in self.records.values()]
 
-    def evaluate(self) -> list[compliance.CloudVerdict]:
+    def durations(self) -> dict[str, float]:
+        """Each recorded test's time, setup to teardown."""
+        return {nodeid: record.duration for nodeid, record in self.records.items()}
+
+    def evaluate(
+        self, outcomes: Sequence[compliance.TestOutcome] | None = None
+    ) -> list[compliance.CloudVerdict]:
+        """The verdicts, from ``outcomes`` when the caller already made them (else made here)."""
+        if outcomes is None:
+            outcomes = self.outcomes()
         self.verdicts = compliance.evaluate(
-            self.selections, self.cloud_names, self.outcomes(), self.missing
+            self.selections, self.cloud_names, outcomes, self.missing
         )
         return self.verdicts
 

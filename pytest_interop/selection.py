@@ -15,13 +15,23 @@ import pytest
 from pytest_interop.compliance import Selection
 
 ID_MARKER = "idempotent_id"
+_IDEMPOTENT_ID_KEY = pytest.StashKey["str | None"]()
+_UNKNOWN = object()
 
 
 def item_idempotent_id(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker(ID_MARKER)
-    if marker is None or not marker.args:
-        return None
-    return str(marker.args[0]).lower()
+    """The item's idempotent id, lower-case; looked up once per item, because selection
+    and every test's outcome need it and the marker lookup walks the node chain."""
+    found = item.stash.get(_IDEMPOTENT_ID_KEY, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]
+    # The item's own markers first, as get_closest_marker does, without its generators.
+    marker = next((m for m in item.own_markers if m.name == ID_MARKER), None)
+    if marker is None:
+        marker = item.get_closest_marker(ID_MARKER)
+    test_id = None if marker is None or not marker.args else str(marker.args[0]).lower()
+    item.stash[_IDEMPOTENT_ID_KEY] = test_id
+    return test_id
 
 
 def item_test_name(item: pytest.Item) -> str:
