@@ -111,8 +111,11 @@ def run_once(label: str, knobs: dict, profile: str, workers: int | None, extra: 
             if workers:
                 args += ["-n", str(workers)]
             args += extra
+            # Python's default: compiled (and assertion-rewritten) modules are cached, so
+            # each of the -n workers does not compile every module again.
+            inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             env = {
-                **os.environ,
+                **inherited,
                 "BENCH_OUT": str(out),
                 "PYTHONPATH": os.pathsep.join(
                     filter(None, [str(out), os.environ.get("PYTHONPATH")])
@@ -220,7 +223,7 @@ def main() -> None:
     print(
         f"pace profile: reference:{options.profile}, API latency {options.api_latency * 1000:.0f}"
         f" ms, boot {options.boot_delay:.1f} s, delete {options.delete_delay:.1f} s; "
-        f"guidelines {' + '.join(GUIDELINES)}"
+        f"guidelines {' + '.join(GUIDELINES)}; bytecode cache on (PYTHONDONTWRITEBYTECODE unset)"
     )
     if options.parallel_only:
         print_run(run_once(f"-n {options.workers}", knobs, options.profile, options.workers, extra))
