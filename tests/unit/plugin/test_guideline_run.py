@@ -208,3 +208,20 @@ def test_clouds_whose_names_share_a_prefix_are_told_apart(synth):
         assert capability_results(report, cloud)["cap-create"] == "passed"
     clouds = {o["nodeid"].rsplit("[", 1)[1][:-1]: o["cloud"] for o in report["outcomes"]}
     assert clouds == {"memory:ok": "memory:ok", "memory:ok-2": "memory:ok-2"}
+
+
+def test_a_guideline_run_without_paths_collects_only_the_suite(synth):
+    (synth.path / "tests" / "unit").mkdir()
+    (synth.path / "tests" / "unit" / "test_project.py").write_text(
+        "raise ImportError('collected')\n"
+    )
+    synth.makeini(
+        "[pytest]\naddopts = -p memory_cloud -p no:cacheprovider\n"
+        "testpaths = tests\ninterop_suite = tests/interop\n"
+    )
+    guideline_run = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok")
+    assert "collected')" not in guideline_run.stdout.str()
+    assert guideline_run.ret == 0
+    # Paths on the command line are collected as pytest always does.
+    explicit = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "tests")
+    assert explicit.ret == pytest.ExitCode.INTERRUPTED  # the collection error stops the run
