@@ -3,13 +3,15 @@ no-op tests, run with the plugin (one in-memory cloud) and with plain pytest on 
 tests. Prints collection, selection, run and report times, peak memory and the ratios, and
 the time to load and validate every file in guidelines/.
 
-    .venv/bin/python benchmarks/plugin_overhead.py [--capabilities 2000] [--tests 20000]
+    .venv/bin/python benchmarks/plugin_overhead.py [--capabilities 2000] [--tests 20000] \
+        [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -182,6 +184,10 @@ def run_child(directory: Path, args: list[str], env_extra: dict[str, str]) -> di
     raise SystemExit(f"benchmark child failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
 
+def median_of(runs: list[dict]) -> dict:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def guideline_load_time() -> tuple[int, float]:
     from pytest_interop.guideline.loading import available_guidelines, load_guideline
 
@@ -196,24 +202,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capabilities", type=int, default=2000)
     parser.add_argument("--tests", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (median kept)")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="interop-bench-") as tmp:
         directory = Path(tmp)
         make_tree(directory, options.capabilities, options.tests)
-        plain = run_child(directory, ["-p", "no:interop", "tests"], {"BENCH_PLAIN": "1"})
-        plugin = run_child(
-            directory,
-            ["-p", "memory_cloud", "--guideline=bench.01", "--cloud=memory:ok", "tests"],
-            {},
-        )
-        if plugin["exit"] != 0 or plain["exit"] != 0:
-            raise SystemExit(
-                f"unexpected exit codes: plain {plain['exit']}, plugin {plugin['exit']}"
+        plains, plugins = [], []
+        # Alternated, and the median of each figure kept: a shared machine's noise hits
+        # both sides alike and no single slow run decides the ratio.
+        for _ in range(options.repeat):
+            plains.append(run_child(directory, ["-p", "no:interop", "tests"], {"BENCH_PLAIN": "1"}))
+            plugins.append(
+                run_child(
+                    directory,
+                    ["-p", "memory_cloud", "--guideline=bench.01", "--cloud=memory:ok", "tests"],
+                    {},
+                )
             )
+        exits = {run["exit"] for run in plains + plugins}
+        if exits != {0}:
+            raise SystemExit(f"unexpected exit codes: {sorted(exits)}")
+        plain, plugin = median_of(plains), median_of(plugins)
+        pairs = [b["total_s"] / a["total_s"] for a, b in zip(plains, plugins, strict=True)]
 
     count, load_s = guideline_load_time()
-    print(f"synthetic guideline: {options.capabilities} capabilities, {options.tests} tests")
+    print(
+        f"synthetic guideline: {options.capabilities} capabilities, {options.tests} tests; "
+        f"median of {options.repeat} alternated runs each"
+    )
     print(f"{'phase':<22}{'plain pytest':>14}{'with plugin':>14}{'ratio':>8}")
     for key, label in (
         ("collection_s", "collection (s)"),
@@ -226,6 +243,7 @@ def main() -> None:
         ratio = plugin[key] / plain[key] if plain[key] > 0.0005 else float("nan")
         print(f"{label:<22}{plain[key]:>14.3f}{plugin[key]:>14.3f}{ratio:>8.2f}")
     print(f"overhead ratio (total): {plugin['total_s'] / plain['total_s']:.3f}")
+    print(f"each pair's total ratio: {', '.join(f'{r:.2f}' for r in pairs)}")
     print(f"load + validate {count} files in guidelines/: {load_s * 1000:.1f} ms")
 
 
