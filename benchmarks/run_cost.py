@@ -3,11 +3,15 @@
 Runs ``--guideline=2017.01 --guideline=hybrid.2017.01`` against a reference cloud with a
 pace profile (API latency, boot and delete times), serially and with ``-n 8``, and prints
 for each: wall time, servers booted, API calls by service, peak memory of the controller and
-the workers, resources left behind; then the lower bounds (fewest boots, critical path) and
-the ratios boots / fewest boots and wall(-n 8) / max(critical path, serial wall / 8).
+the workers, resources left behind, failed tests; then the lower bounds and the ratios
+boots / fewest boots and wall(-n 8) / max(critical path, serial wall / 8).
+
+Fewest boots: one per test that booted a server of its own in the serial run (in the test or
+a function-scoped fixture), plus one shared server per worker for the tests using a shared
+one. Critical path: the serial run's longest test.
 
     .venv/bin/python benchmarks/run_cost.py [--api-latency 0.02] [--boot-delay 2] \
-        [--delete-delay 0.5] [--workers 8] [--profile default]
+        [--delete-delay 0.5] [--workers 8] [--profile default] [--parallel-only] [PYTEST ARGS]
 """
 
 from __future__ import annotations
