@@ -277,3 +277,18 @@ def test_discovered_defaults_boot_a_server_one_can_log_into(profile, reference_c
         assert live(reference, "servers") == 0 and live(reference, "floatingips") == 0
     finally:
         cloud.close()
+
+
+def test_cleanup_removes_a_ledgered_image_left_protected(os_cloud, ledger):
+    """A test stopped between protecting an image and unprotecting it leaves it protected;
+    the run's clean-up still removes it (glance refuses to delete a protected image)."""
+    images = os_cloud.native.image
+    record = ledger.intend("image", os_cloud.resource_name("image"))
+    image = images.create_image(
+        name=record.name, disk_format="raw", container_format="bare", visibility="private"
+    )
+    ledger.record_created(record, image.id)
+    images.update_image(image.id, is_protected=True)
+    summary = os_cloud.cleanup_run()
+    assert summary.ok, summary.describe()
+    assert images.find_image(image.id) is None
