@@ -485,8 +485,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         run.cleanup_interrupted = True
     if run.cleanup_interrupted:
         _tell_how_to_clean_up(config, run)
-    if not run.has_guideline:
-        return
+    if not run.has_guideline or config.option.collectonly:
+        return  # --collect-only shows what would run; it judges nothing and writes no report
     run.finished = dt.datetime.now(dt.UTC)
     run.interrupted = (
         exitstatus == pytest.ExitCode.INTERRUPTED
@@ -592,6 +592,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     run = _run(config)
     report = getattr(run, "report", None) if run is not None else None
     if report is None:
+        if run is not None and run.has_guideline and config.option.collectonly:
+            terminalreporter.write_line(
+                f"interop: collected only, no report written; {len(run.missing)} guideline "
+                "tests are missing from this suite"
+            )
         return
     from pytest_interop.report.terminal import summary_lines
     from pytest_interop.report.variance import variance_lines

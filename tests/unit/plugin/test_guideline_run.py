@@ -225,3 +225,10 @@ def test_a_guideline_run_without_paths_collects_only_the_suite(synth):
     # Paths on the command line are collected as pytest always does.
     explicit = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "tests")
     assert explicit.ret == pytest.ExitCode.INTERRUPTED  # the collection error stops the run
+
+
+def test_collect_only_lists_what_would_run_and_writes_no_report(synth):
+    result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "--collect-only", "-q")
+    assert result.ret == 0, result.stdout.str()
+    assert not (synth.path / "interop-report.json").exists()
+    result.stdout.fnmatch_lines(["*test_create[[]memory:ok[]]*", "*collected only, no report*"])
