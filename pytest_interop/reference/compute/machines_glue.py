@@ -52,6 +52,7 @@ class MachineGlue:
         self.ssh_port = ssh_port
         self._host: Any = MachineHost(ssh_port) if (enabled and MachineHost) else None
         self._machines: dict[str, Any] = {}
+        self._snapshot_disks: dict[str, Any] = {}  # image id -> the disk a snapshot took
 
     @property
     def enabled(self) -> bool:
@@ -73,6 +74,7 @@ class MachineGlue:
         image_name: str,
         root_login: str,
         sudo_requires_tty: bool,
+        image_id: str | None = None,
     ) -> bool:
         if self._host is None:
             return True
@@ -88,6 +90,7 @@ class MachineGlue:
                 image_name=image_name,
                 root_login=root_login,
                 sudo_requires_tty=sudo_requires_tty,
+                disk=self._snapshot_disks.get(image_id) if image_id else None,
             )
         except Exception:
             LOG.exception("reference cloud: machine for server %s could not be created", server_id)
@@ -138,6 +141,15 @@ class MachineGlue:
 
     def detach_disk(self, server_id: str, device: str) -> None:
         self._call(server_id, "detach_disk", device)
+
+    def take_snapshot(self, server_id: str, image_id: str) -> None:
+        """Keep a copy of the server's disk as the image's: a server booted from it gets it."""
+        machine = self._machines.get(server_id)
+        if machine is not None:
+            self._snapshot_disks[image_id] = machine.disk_contents()
+
+    def forget_snapshot(self, image_id: str) -> None:
+        self._snapshot_disks.pop(image_id, None)
 
     def destroy(self, server_id: str) -> None:
         machine = self._machines.pop(server_id, None)

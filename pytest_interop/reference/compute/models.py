@@ -534,6 +534,7 @@ class ComputeModel:
                 ram_mb=server.flavor.ram,
                 disk_gb=server.flavor.disk,
                 image_name=_system_name(image, server.image_id),
+                image_id=server.image_id,
                 root_login=traits.root_login,
                 sudo_requires_tty=traits.sudo_requires_tty,
             )
@@ -849,6 +850,7 @@ class ComputeModel:
             )
             source = server.image_id
             server.task_state = "image_snapshot"
+        self.state.machines.take_snapshot(server_id, image["id"])  # the disk as it is now
 
         def finish() -> None:
             self.state.image.finish_snapshot(image["id"], source)

@@ -352,6 +352,7 @@ class ImageModel:
             del self.images[ident]
             self.data.pop(ident, None)
             self.traits.pop(ident, None)
+        self.state.machines.forget_snapshot(ident)
 
     # provisioning and snapshots -------------------------------------------------------
     def provision(self, admin_ctx: RequestContext, spec: ImageSpec) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 FILE, DIR, DEVICE, NULL = "file", "dir", "device", "null"
 
@@ -297,6 +297,23 @@ class Filesystem:
     def all_paths(self) -> list[str]:
         with self.lock:
             return sorted(self._nodes)
+
+    def disk_contents(self) -> dict[str, Inode]:
+        """What a disk image of this filesystem holds: copies of every stored file and
+        directory, without the kernel's and the run-time trees (/proc, /sys, /dev, /run, /tmp)."""
+        with self.lock:
+            return {
+                path: replace(inode)
+                for path, inode in self._nodes.items()
+                if inode.provider is None and not _volatile(path)
+            }
+
+
+VOLATILE_ROOTS = ("/proc", "/sys", "/dev", "/run", "/tmp")
+
+
+def _volatile(path: str) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in VOLATILE_ROOTS)
 
 
 def normalize(path: str) -> str:

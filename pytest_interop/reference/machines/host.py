@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
+from pytest_interop.reference.machines.filesystem import Inode
 from pytest_interop.reference.machines.machine import Machine
 from pytest_interop.reference.machines.sshd import ThreadGroup
 
@@ -38,6 +40,7 @@ class MachineHost:
         sudo_requires_tty: bool = False,
         password: str | None = None,
         disable_root_keys: bool = False,
+        disk: Mapping[str, Inode] | None = None,
     ) -> Machine:
         """A booted machine (not yet listening: call `listen(ip)`).
 
@@ -66,6 +69,7 @@ class MachineHost:
             sudo_requires_tty=sudo_requires_tty,
             password=password,
             disable_root_keys=disable_root_keys,
+            disk=disk,
         )
         with self._lock:
             self._machines[server_id] = machine

@@ -9,11 +9,13 @@ import logging
 import socket
 import threading
 import uuid
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import paramiko
 
-from pytest_interop.reference.machines.filesystem import DEVICE, Filesystem, Inode
+from pytest_interop.reference.machines.filesystem import DEVICE, FILE, Filesystem, Inode
 from pytest_interop.reference.machines.hostkeys import (
     HostKey,
     generate_host_keys,
@@ -87,6 +89,7 @@ class Machine:
         sudo_requires_tty: bool,
         password: str | None,
         disable_root_keys: bool = False,
+        disk: Mapping[str, Inode] | None = None,
     ) -> None:
         if root_login not in ROOT_LOGIN_CHOICES:
             raise ValueError(f"root_login must be one of {ROOT_LOGIN_CHOICES}")
@@ -114,6 +117,8 @@ class Machine:
         self.sshd_settings = SshdSettings()
         self._first_boot_pending = True
         self._install(image_name, login_user, authorized_keys, password)
+        if disk:
+            self._restore_disk(disk)
         self._boot(new_instance=True)
 
     def __repr__(self) -> str:
@@ -155,6 +160,24 @@ class Machine:
             "/proc/uptime", mode=0o444, provider=lambda: f"{self.uptime_seconds():.2f} 0.00\n"
         )
         self._sync_disk_nodes()
+
+    def _restore_disk(self, disk: Mapping[str, Inode]) -> None:
+        """Booted from a snapshot: the snapshotted disk, with what cloud-init makes anew for a
+        new instance (host keys, host name) kept from the fresh install; the new instance's
+        keys are added to the accounts' authorized_keys, as cloud-init adds them."""
+        for path, inode in disk.items():
+            if path.startswith("/etc/ssh/ssh_host_") or path == "/etc/hostname":
+                continue
+            fresh = self.fs.raw(path)
+            if path.endswith("/authorized_keys") and fresh is not None and inode.kind == FILE:
+                lines = inode.data.splitlines()
+                added = [line for line in fresh.data.splitlines() if line not in lines]
+                inode = replace(inode, data="".join(f"{line}\n" for line in lines + added))
+            self.fs.put_node(path, replace(inode))
+
+    def disk_contents(self) -> dict[str, Inode]:
+        """A copy of the machine's disk, as a snapshot takes it."""
+        return self.fs.disk_contents()
 
     def _cpuinfo(self) -> str:
         return "".join(

@@ -89,6 +89,9 @@ def test_snapshot_becomes_an_active_image_that_boots_a_reachable_server(
 ):
     distro = os_release_id(node)
     marker = secrets.token_hex(6)
+    # Written before the snapshot, flushed: a snapshot is the server's disk, not its image's.
+    node.write_file("interop-snapshot-marker", marker)
+    node.run(["sync"])
     started = time.monotonic()
     with snapshot_of(os_conn, cloud, server.id, interop_marker=marker) as image_id:
         snapshot = wait_for_image_status(os_conn, image_id, "active", SNAPSHOT_TIMEOUT)
@@ -107,6 +110,11 @@ def test_snapshot_becomes_an_active_image_that_boots_a_reachable_server(
                 record_finding("snapshot_login_user", copy_node.username)
                 assert os_release_id(copy_node) == distro, "the snapshot boots another system"
                 assert copy_node.run(["hostname"]).stdout.strip()
+                carried = copy_node.run(["cat", "interop-snapshot-marker"], check=False)
+                assert carried.stdout.strip() == marker, (
+                    "a file written before the snapshot is not on the server booted from it "
+                    f"({carried.stderr.strip() or carried.stdout.strip()!r})"
+                )
 
 
 @pytest.mark.idempotent_id("746fd58d-e531-45c7-a769-999c1be47d31")
