@@ -39,7 +39,7 @@ from pytest_interop.clouds.base import (
 )
 from pytest_interop.errors import NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
-from pytest_interop.sharing import SharedSlot, shared_across_workers
+from pytest_interop.sharing import SharedSlot, defer_to_session_end, shared_across_workers
 
 # Accounts tried after the discovered one, most common first.
 FALLBACK_USERS = ("ubuntu", "ec2-user", "cloud-user", "centos", "debian", "fedora", "cirros")
@@ -177,7 +177,9 @@ def keypair(cloud: Cloud, interop_key_dir: Path) -> Iterator[KeyPair]:
 
 
 @pytest.fixture(scope="session")
-def shared_server(cloud: Cloud, interop_key_dir: Path) -> Iterator[BootedServer]:
+def shared_server(
+    cloud: Cloud, interop_key_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[BootedServer]:
     """One server per run and cloud, for tests that do not change it: under xdist the first
     worker that needs it boots it and the others use it (``pytest_interop.sharing``)."""
 
@@ -211,7 +213,8 @@ def shared_server(cloud: Cloud, interop_key_dir: Path) -> Iterator[BootedServer]
         )
 
     slot = SharedSlot(shared_directory(cloud), "shared-server", worker_name())
-    with shared_across_workers(slot, boot, describe, attach) as booted:
+    defer = defer_to_session_end(request.config)
+    with shared_across_workers(slot, boot, describe, attach, defer=defer) as booted:
         yield booted
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interop import compliance, scheduling
+from pytest_interop import compliance, scheduling, sharing
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
@@ -468,6 +468,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = _run(config)
     if run is None:
         return
+    sharing.finish_deferred(config)  # shared servers this process made, once others are done
     totals = run.release_clouds()
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:

@@ -22,8 +22,25 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 T = TypeVar("T")
 WAIT_POLL_S = 0.2
+_DEFERRED = pytest.StashKey[list[Callable[[], None]]]()
+
+
+def defer_to_session_end(config: pytest.Config) -> Callable[[Callable[[], None]], None]:
+    """A ``defer`` for :func:`shared_across_workers`, run by :func:`finish_deferred`."""
+    return config.stash.setdefault(_DEFERRED, []).append
+
+
+def finish_deferred(config: pytest.Config) -> None:
+    """Run what was deferred, newest first, each even if another failed; the plugin calls it at
+    the end of a worker's session, before it releases the clouds (and so their ledgers)."""
+    with contextlib.ExitStack() as pending:
+        for finish in config.stash.get(_DEFERRED, []):
+            pending.callback(finish)
+        config.stash[_DEFERRED] = []
 
 
 class SharedSlot:
@@ -87,10 +104,16 @@ def shared_across_workers(
     create: Callable[[], contextlib.AbstractContextManager[T]],
     describe: Callable[[T], Any],
     attach: Callable[[Any], T],
+    *,
+    defer: Callable[[Callable[[], None]], None] | None = None,
 ) -> Iterator[T]:
     """Yield the run's shared resource: created here with ``create()`` (a context manager
     that removes it on exit) and described for the others, or attached from the description
-    another worker left."""
+    another worker left.
+
+    When the creator is done with it while others still use it, ``defer(finish)`` hands the
+    waiting and the removal to the end of this worker's session (without ``defer``, they
+    happen here): a test's teardown then never waits for other workers."""
     with contextlib.ExitStack() as owned:
         with slot.locked():
             description = slot.description()
@@ -108,7 +131,21 @@ def shared_across_workers(
         try:
             yield resource
         finally:
-            _wait_for_the_others(slot)
+            if defer is not None and _still_used(slot):
+                later = owned.pop_all()
+                defer(lambda: _finish(slot, later))
+            else:
+                _wait_for_the_others(slot)
+
+
+def _still_used(slot: SharedSlot) -> bool:
+    with slot.locked():
+        return bool(slot.other_users())
+
+
+def _finish(slot: SharedSlot, owned: contextlib.ExitStack) -> None:
+    with owned:  # removed even if the wait is interrupted
+        _wait_for_the_others(slot)
 
 
 def _wait_for_the_others(slot: SharedSlot) -> None:

@@ -8,7 +8,14 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from pytest_interop.sharing import SharedSlot, shared_across_workers
+import pytest
+
+from pytest_interop.sharing import (
+    SharedSlot,
+    defer_to_session_end,
+    finish_deferred,
+    shared_across_workers,
+)
 
 
 class Resources:
@@ -81,3 +88,45 @@ def test_a_crashed_user_does_not_hold_the_resource(tmp_path):
         (tmp_path / "server.users" / "gw1").write_text(dead.stdout.decode().strip())
     assert resources.events == ["created 1", "removed 1"]
     assert not (tmp_path / "server.users" / "gw1").exists()
+
+
+def test_with_defer_the_creators_exit_does_not_wait_and_the_removal_comes_later(tmp_path):
+    resources, deferred = Resources(), []
+    creator = SharedSlot(tmp_path, "server", "gw0")
+    other = use(SharedSlot(tmp_path, "server", "gw1"), resources)
+    with shared_across_workers(
+        creator, resources.create, lambda n: {"n": n}, lambda d: d["n"], defer=deferred.append
+    ):
+        other.__enter__()
+    # The creator is done at once; the server stays while gw1 uses it.
+    assert resources.events == ["created 1"] and len(deferred) == 1
+    other.__exit__(None, None, None)
+    deferred.pop()()
+    assert resources.events == ["created 1", "removed 1"]
+
+
+def test_with_defer_and_no_other_user_the_removal_is_immediate(tmp_path):
+    resources, deferred = Resources(), []
+    slot = SharedSlot(tmp_path, "server", "main")
+    with shared_across_workers(
+        slot, resources.create, lambda n: {"n": n}, lambda d: d["n"], defer=deferred.append
+    ):
+        pass
+    assert resources.events == ["created 1", "removed 1"] and deferred == []
+
+
+def test_every_deferred_finish_runs_even_when_one_fails(pytester):
+    config = pytester.parseconfig()
+    ran = []
+
+    def failing():
+        ran.append("failing")
+        raise RuntimeError("delete failed")
+
+    defer_to_session_end(config)(lambda: ran.append("first"))
+    defer_to_session_end(config)(failing)
+    with pytest.raises(RuntimeError, match="delete failed"):
+        finish_deferred(config)
+    assert ran == ["failing", "first"]  # newest first, and the older one still ran
+    finish_deferred(config)  # nothing left to run
+    assert ran == ["failing", "first"]
