@@ -306,8 +306,9 @@ def test_run_reconnects_when_the_closed_connection_still_looks_active(host, mach
         proxy_port,
         private_key_path=keypair[0],
         usernames=["ubuntu"],
-        timeout=10,
-        connect_timeout=5,
+        # Generous: the reconnect is an SSH handshake, slow when the suite loads both cores.
+        timeout=30,
+        connect_timeout=30,
         login_grace=0,
     )
     try:
