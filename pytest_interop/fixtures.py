@@ -177,19 +177,21 @@ def keypair(cloud: Cloud, interop_key_dir: Path) -> Iterator[KeyPair]:
 
 
 @pytest.fixture(scope="session")
-def shared_server(
-    cloud: Cloud, interop_key_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[BootedServer]:
+def shared_server(cloud: Cloud, request: pytest.FixtureRequest) -> Iterator[BootedServer]:
     """One server per run and cloud, for tests that do not change it: under xdist the first
     worker that needs it boots it and the others use it (``pytest_interop.sharing``)."""
 
     @contextlib.contextmanager
     def boot() -> Iterator[BootedServer]:
-        with (
-            imported_keypair(cloud, interop_key_dir) as pair,
-            booted_server(cloud, pair) as booted,
-        ):
-            yield booted
+        # A key directory of its own: the server (and the key other workers log in with) may
+        # outlive this worker's session fixtures, until the last other worker is done.
+        key_dir = Path(tempfile.mkdtemp(prefix="interop-shared-keys-"))
+        key_dir.chmod(0o700)
+        try:
+            with imported_keypair(cloud, key_dir) as pair, booted_server(cloud, pair) as booted:
+                yield booted
+        finally:
+            shutil.rmtree(key_dir, ignore_errors=True)
 
     def describe(booted: BootedServer) -> dict[str, Any]:
         return {

@@ -319,6 +319,9 @@ class Node:
 
     def _open_client(self, username: str, *, password: str | None = None) -> paramiko.SSHClient:
         """One SSH connection as username. Raises _Unreachable, _NotAccepted or HostKeyMismatch."""
+        # Loaded before connecting: a missing or unreadable key file is no network trouble
+        # to retry for minutes, but a mistake to report at once.
+        pkey = None if password is not None else self._private_key()
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(_HostKeyPolicy(self))
         try:
@@ -326,7 +329,7 @@ class Node:
                 self.host,
                 self.port,
                 username=username,
-                pkey=None if password is not None else self._private_key(),
+                pkey=pkey,
                 password=password,
                 timeout=self.connect_timeout,
                 banner_timeout=self.connect_timeout,

@@ -98,6 +98,16 @@ def test_wrong_key_gives_login_failed_with_accounts_tried(host, make_machine, ke
     assert caught.value.tried == ("ubuntu", "root")
 
 
+def test_a_missing_key_file_fails_at_once_not_after_the_timeout(host, machine, tmp_path):
+    _, ip = machine
+    node = Node(
+        ip, host.ssh_port, private_key_path=tmp_path / "gone", usernames=["ubuntu"], timeout=5
+    )
+    # Not SSHUnreachable after the timeout: the file's absence is said as it is.
+    with pytest.raises(FileNotFoundError, match="gone"):
+        node.connect()
+
+
 def test_unreachable_when_nothing_listens(keypair):
     node = Node(
         loopback_ip(),
