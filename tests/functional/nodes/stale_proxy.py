@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class StaleConnectionProxy:
@@ -19,6 +20,7 @@ class StaleConnectionProxy:
     def __init__(self, ip: str, port: int, target: tuple[str, int]) -> None:
         self.target = target
         self.upstream_closed = threading.Event()  # set when a server closed a connection
+        self.client_sent_at = time.monotonic()  # when a client last sent anything
         self._listener = socket.create_server((ip, port))
         self._listener.settimeout(0.2)
         self._stopping = threading.Event()
@@ -62,12 +64,23 @@ class StaleConnectionProxy:
     def _to_server(self, client: socket.socket, upstream: socket.socket, gone: threading.Event):
         with contextlib.suppress(OSError):
             while data := client.recv(65536):
+                self.client_sent_at = time.monotonic()
                 if gone.is_set():
                     break
                 upstream.sendall(data)
         for sock in (client, upstream):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+    def wait_until_clients_are_quiet(self, quiet: float = 0.5, timeout: float = 15) -> None:
+        """Until no client has sent anything for ``quiet`` seconds: an SSH client may still
+        answer the server (a channel close) a moment after a command returned, and what it
+        sends after the server went would tell it the connection is dead too early."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() - self.client_sent_at < quiet:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"clients kept sending for {timeout} s")
+            time.sleep(0.05)
 
     def drop_clients(self) -> None:
         """Cut every client connection at once, as a network failure would."""

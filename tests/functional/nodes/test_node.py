@@ -324,6 +324,7 @@ def test_run_reconnects_when_the_closed_connection_still_looks_active(host, mach
     try:
         node.connect()
         first = node.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout
+        proxy.wait_until_clients_are_quiet()
         m.reboot()
         assert proxy.upstream_closed.wait(5)
         assert node._client is not None and node._client.get_transport().is_active()
