@@ -91,13 +91,22 @@ def record_finding(request: pytest.FixtureRequest) -> Callable[[str, Any], None]
     return record
 
 
+@contextlib.contextmanager
+def private_key_dir(prefix: str) -> Iterator[Path]:
+    """A 0700 directory for private keys, removed with what is in it."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    directory.chmod(0o700)
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def interop_key_dir() -> Iterator[Path]:
     """A 0700 directory for the run's private keys, removed at the end of the session."""
-    directory = Path(tempfile.mkdtemp(prefix="interop-run-keys-"))
-    directory.chmod(0o700)
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
+    with private_key_dir("interop-run-keys-") as directory:
+        yield directory
 
 
 @contextlib.contextmanager
@@ -185,13 +194,12 @@ def shared_server(cloud: Cloud, request: pytest.FixtureRequest) -> Iterator[Boot
     def boot() -> Iterator[BootedServer]:
         # A key directory of its own: the server (and the key other workers log in with) may
         # outlive this worker's session fixtures, until the last other worker is done.
-        key_dir = Path(tempfile.mkdtemp(prefix="interop-shared-keys-"))
-        key_dir.chmod(0o700)
-        try:
-            with imported_keypair(cloud, key_dir) as pair, booted_server(cloud, pair) as booted:
-                yield booted
-        finally:
-            shutil.rmtree(key_dir, ignore_errors=True)
+        with (
+            private_key_dir("interop-shared-keys-") as key_dir,
+            imported_keypair(cloud, key_dir) as pair,
+            booted_server(cloud, pair) as booted,
+        ):
+            yield booted
 
     def describe(booted: BootedServer) -> dict[str, Any]:
         return {

@@ -177,12 +177,7 @@ def pytest_configure(config: pytest.Config) -> None:
             from pytest_interop.guideline.loading import load_guideline
 
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
-            config.stash[RUN_KEY] = build_worker_run(data, guidelines)
-            _quiet_sdk_warnings(config, config.stash[RUN_KEY])
-            _guard_run(config, config.stash[RUN_KEY])
-            if guidelines:
-                _collect_suite_only(config)
-                scheduling.enable(config, config.stash[RUN_KEY].durations)
+            _start(config, build_worker_run(data, guidelines))
         return
 
     _check_submission_options(config)
@@ -209,12 +204,17 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from None
+    _start(config, run)
+    config.add_cleanup(run.stop_embedded)
+    config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _start(config: pytest.Config, run: InteropRun) -> None:
+    """What the controller and every worker do with their run once it is built."""
     config.stash[RUN_KEY] = run
     _quiet_sdk_warnings(config, run)
     _guard_run(config, run)
-    config.add_cleanup(run.stop_embedded)
-    config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
-    if guidelines:
+    if run.has_guideline:
         _collect_suite_only(config)
         scheduling.enable(config, run.durations)
 

@@ -205,17 +205,6 @@ class AwsCloud(S3Facet, Cloud):
     def _tag_spec(self, resource_type: str, name: str | None) -> list[dict[str, Any]]:
         return [{"ResourceType": resource_type, "Tags": self._run_tags(name)}]
 
-    def _intend(self, kind: str, name: str | None, **detail: Any) -> LedgerRecord | None:
-        return self.ledger.intend(kind, name, **detail) if self.ledger is not None else None
-
-    def _created(self, record: LedgerRecord | None, resource_id: str, **detail: Any) -> None:
-        if record is not None and self.ledger is not None:
-            self.ledger.record_created(record, resource_id, **detail)
-
-    def _forget(self, kind: str, resource_id: str) -> None:
-        if self.ledger is not None:
-            self.ledger.mark_deleted(kind, resource_id)
-
     def check(self) -> None:
         """One cheap call before any test runs; ConfigurationError with the fix if it fails."""
         import botocore.exceptions as bce
@@ -256,14 +245,14 @@ class AwsCloud(S3Facet, Cloud):
     # -- key pairs -------------------------------------------------------------------------
     def create_keypair(self, name: str | None = None) -> KeyPair:
         name = name or self.resource_name("keypair")
-        record = self._intend("keypair", name)
+        record = self.track_intent("keypair", name)
         answer = self._call(
             "create_key_pair",
             lambda: self._ec2.create_key_pair(
                 KeyName=name, KeyType="rsa", TagSpecifications=self._tag_spec("key-pair", name)
             ),
         )
-        self._created(record, name)
+        self.track_created(record, name)
         path = self.write_private_key(name, answer["KeyMaterial"])
         key = paramiko.RSAKey.from_private_key_file(path)
         public = f"{key.get_name()} {key.get_base64()}"
@@ -271,7 +260,7 @@ class AwsCloud(S3Facet, Cloud):
 
     def import_keypair(self, public_key: str, name: str | None = None) -> KeyPair:
         name = name or self.resource_name("keypair")
-        record = self._intend("keypair", name)
+        record = self.track_intent("keypair", name)
         answer = self._call(
             "import_key_pair",
             lambda: self._ec2.import_key_pair(
@@ -280,7 +269,7 @@ class AwsCloud(S3Facet, Cloud):
                 TagSpecifications=self._tag_spec("key-pair", name),
             ),
         )
-        self._created(record, name)
+        self.track_created(record, name)
         return KeyPair(name, answer["KeyFingerprint"], public_key.strip())
 
     def _keypairs(self, **kwargs: Any) -> list[dict[str, Any]]:
@@ -309,7 +298,7 @@ class AwsCloud(S3Facet, Cloud):
 
     def delete_keypair(self, name: str) -> None:
         self._call("delete_key_pair", lambda: self._ec2.delete_key_pair(KeyName=name))
-        self._forget("keypair", name)
+        self.track_deleted("keypair", name)
 
     # -- images, instance types, subnets ----------------------------------------------------
     def _image(self, item: Mapping[str, Any]) -> Image:
@@ -624,7 +613,7 @@ class AwsCloud(S3Facet, Cloud):
             kwargs["SubnetId"] = network.id if isinstance(network, Network) else network
         if security_rule is not None:
             kwargs["SecurityGroupIds"] = [security_rule.group_id]
-        record = self._intend("server", name)
+        record = self.track_intent("server", name)
         started = time.monotonic()
         try:
             answer = self._call("run_instances", lambda: self._ec2.run_instances(**kwargs))
@@ -636,7 +625,7 @@ class AwsCloud(S3Facet, Cloud):
                 self.ledger.record_abandoned(record)
             raise ResourceNotFound(f"key pair {key_name} not found") from None
         instance_id = answer["Instances"][0]["InstanceId"]
-        self._created(record, instance_id)
+        self.track_created(record, instance_id)
         if not wait:
             return self._server(answer["Instances"][0])
         server = self.wait_for_server(instance_id, "ACTIVE", timeout=timeout)
@@ -694,7 +683,7 @@ class AwsCloud(S3Facet, Cloud):
         if wait:
             with contextlib.suppress(ResourceNotFound):
                 self.wait_for_server(server_id, "DELETED", timeout=timeout)
-        self._forget("server", server_id)
+        self.track_deleted("server", server_id)
 
     def get_server_metadata(self, server_id: str) -> dict[str, str]:
         return dict(self.get_server(server_id).metadata)
@@ -817,14 +806,14 @@ class AwsCloud(S3Facet, Cloud):
                 via = "elastic-ip" if address.kind == "elastic" else "public-ip"
                 self.findings["reachable_via"] = via
                 return Reachable(address.ip, self.ssh_port, via)
-        record = self._intend("elastic_ip", None, server_id=server_id)
+        record = self.track_intent("elastic_ip", None, server_id=server_id)
         allocation = self._call(
             "allocate_address",
             lambda: self._ec2.allocate_address(
                 Domain="vpc", TagSpecifications=self._tag_spec("elastic-ip", None)
             ),
         )
-        self._created(record, allocation["AllocationId"], public_ip=allocation["PublicIp"])
+        self.track_created(record, allocation["AllocationId"], public_ip=allocation["PublicIp"])
         self._call(
             "associate_address",
             lambda: self._ec2.associate_address(
@@ -852,11 +841,11 @@ class AwsCloud(S3Facet, Cloud):
         }
         if vpcs:
             kwargs["VpcId"] = vpcs[0]["VpcId"]
-        record = self._intend("security_group", name)
+        record = self.track_intent("security_group", name)
         group = self._call(
             "create_security_group", lambda: self._ec2.create_security_group(**kwargs)
         )
-        self._created(record, group["GroupId"])
+        self.track_created(record, group["GroupId"])
         self._call(
             "authorize_security_group_ingress",
             lambda: self._ec2.authorize_security_group_ingress(
@@ -992,9 +981,9 @@ class AwsCloud(S3Facet, Cloud):
             kwargs["Size"] = size_gb
         if snapshot_id:
             kwargs["SnapshotId"] = snapshot_id
-        record = self._intend("ebs_volume", name)
+        record = self.track_intent("ebs_volume", name)
         answer = self._call("create_volume", lambda: self._ec2.create_volume(**kwargs))
-        self._created(record, answer["VolumeId"])
+        self.track_created(record, answer["VolumeId"])
         volume = self._volume(answer)
         if wait:
             volume = self.wait_for_volume(volume.id, "available", timeout=timeout)
@@ -1078,7 +1067,7 @@ class AwsCloud(S3Facet, Cloud):
             raise
         if wait:
             self._wait_volume_gone(volume_id, timeout)
-        self._forget("ebs_volume", volume_id)
+        self.track_deleted("ebs_volume", volume_id)
 
     def get_volume_metadata(self, volume_id: str) -> dict[str, str]:
         return dict(self.get_volume(volume_id).metadata)
@@ -1111,7 +1100,7 @@ class AwsCloud(S3Facet, Cloud):
         # EBS snapshots an attached volume without being forced (crash-consistent).
         name = name or self.resource_name("snapshot")
         tags = self._run_tags(name) + [{"Key": k, "Value": v} for k, v in (metadata or {}).items()]
-        record = self._intend("ebs_snapshot", name)
+        record = self.track_intent("ebs_snapshot", name)
         answer = self._call(
             "create_snapshot",
             lambda: self._ec2.create_snapshot(
@@ -1119,7 +1108,7 @@ class AwsCloud(S3Facet, Cloud):
                 TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}],
             ),
         )
-        self._created(record, answer["SnapshotId"])
+        self.track_created(record, answer["SnapshotId"])
         snapshot = self._snapshot(answer)
         if not wait:
             return snapshot
@@ -1177,7 +1166,7 @@ class AwsCloud(S3Facet, Cloud):
                 timeout=timeout,
                 describe=lambda _: "present",
             )
-        self._forget("ebs_snapshot", snapshot_id)
+        self.track_deleted("ebs_snapshot", snapshot_id)
 
     def list_server_volumes(self, server_id: str) -> list[VolumeAttachment]:
         item = self._describe(server_id)

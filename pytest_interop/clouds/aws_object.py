@@ -138,9 +138,9 @@ class S3Facet:
         kwargs: dict[str, Any] = {"Bucket": name}
         if self.region and self.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        record = self._intend(CONTAINER_KIND, name)
+        record = self.track_intent(CONTAINER_KIND, name)
         self._s3_call("create_bucket", lambda: self._s3.create_bucket(**kwargs))
-        self._created(record, name)
+        self.track_created(record, name)
         tags = {tag["Key"]: tag["Value"] for tag in self._run_tags(None)}
         tags.update(metadata or {})
         self._put_bucket_tags(name, tags)
@@ -185,7 +185,7 @@ class S3Facet:
                             ),
                         )
         self._s3_call("delete_bucket", lambda: self._s3.delete_bucket(Bucket=name))
-        self._forget(CONTAINER_KIND, name)
+        self.track_deleted(CONTAINER_KIND, name)
 
     # -- objects ---------------------------------------------------------------------------
     def list_objects(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_interop.errors import NotApplicable
 
 if TYPE_CHECKING:
-    from pytest_interop.resources import CleanupSummary, ResourceLedger
+    from pytest_interop.resources import CleanupSummary, LedgerRecord, ResourceLedger
 
 DEFAULT_BOOT_TIMEOUT = 600.0
 DEFAULT_ACTION_TIMEOUT = 300.0
@@ -263,6 +263,20 @@ class Cloud:
         finally:
             os.close(descriptor)
         return str(path)
+
+    # -- the ledger, for what the adapter (or a test) creates itself ----------------------
+    def track_intent(self, kind: str, name: str | None, **detail: Any) -> LedgerRecord | None:
+        """Journal that ``kind`` called ``name`` is about to be made (None without a ledger)."""
+        return self.ledger.intend(kind, name, **detail) if self.ledger is not None else None
+
+    def track_created(self, record: LedgerRecord | None, resource_id: str, **detail: Any) -> None:
+        if record is not None and self.ledger is not None:
+            self.ledger.record_created(record, resource_id, **detail)
+
+    def track_deleted(self, kind: str, resource_id: str) -> None:
+        """Something tracked was deleted outside clean-up: nothing left for it to remove."""
+        if self.ledger is not None:
+            self.ledger.mark_deleted(kind, resource_id)
 
     def resource_name(self, kind: str) -> str:
         """A name carrying the run's prefix (``interop-<run_id>-<kind>-<n>``)."""

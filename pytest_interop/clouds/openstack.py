@@ -207,17 +207,6 @@ class OpenStackCloud(SwiftFacet, Cloud):
                 raise InfrastructureError(f"{call} failed with {status}", call=call) from None
             raise
 
-    def _intend(self, kind: str, name: str | None, **detail: Any) -> LedgerRecord | None:
-        return self.ledger.intend(kind, name, **detail) if self.ledger is not None else None
-
-    def _created(self, record: LedgerRecord | None, resource_id: str, **detail: Any) -> None:
-        if record is not None and self.ledger is not None:
-            self.ledger.record_created(record, resource_id, **detail)
-
-    def _forget(self, kind: str, resource_id: str) -> None:
-        if self.ledger is not None:
-            self.ledger.mark_deleted(kind, resource_id)
-
     def _tag_text(self) -> str:
         return _tag_text(self.ledger.run_id) if self.ledger is not None else ""
 
@@ -309,7 +298,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
         from openstack import exceptions as os_exceptions
 
         name = name or self.resource_name("keypair")
-        record = self._intend("keypair", name)
+        record = self.track_intent("keypair", name)
         try:
             created = self._call(
                 "nova.keypairs.create", lambda: self._conn.compute.create_keypair(name=name)
@@ -318,7 +307,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
             if record is not None and self.ledger is not None:
                 self.ledger.record_abandoned(record)
             return self._generate_and_import(name)
-        self._created(record, name)
+        self.track_created(record, name)
         self.findings["keypair_generated_by"] = "cloud"
         path = self.write_private_key(name, created.private_key) if created.private_key else None
         return self._keypair(created, path)
@@ -335,12 +324,12 @@ class OpenStackCloud(SwiftFacet, Cloud):
 
     def import_keypair(self, public_key: str, name: str | None = None) -> KeyPair:
         name = name or self.resource_name("keypair")
-        record = self._intend("keypair", name)
+        record = self.track_intent("keypair", name)
         created = self._call(
             "nova.keypairs.create",
             lambda: self._conn.compute.create_keypair(name=name, public_key=public_key.strip()),
         )
-        self._created(record, name)
+        self.track_created(record, name)
         return self._keypair(created)
 
     def get_keypair(self, name: str) -> KeyPair:
@@ -357,7 +346,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
             "nova.keypairs.delete",
             lambda: self._conn.compute.delete_keypair(name, ignore_missing=False),
         )
-        self._forget("keypair", name)
+        self.track_deleted("keypair", name)
 
     # -- images, flavors, networks ---------------------------------------------------------
     @staticmethod
@@ -523,11 +512,11 @@ class OpenStackCloud(SwiftFacet, Cloud):
             attrs["security_groups"] = [{"name": security_rule.group_name}]
         started = time.monotonic()
         for attempt in range(1, BOOT_ATTEMPTS + 1):
-            record = self._intend("server", name)
+            record = self.track_intent("server", name)
             created = self._call(
                 "nova.servers.create", lambda: self._conn.compute.create_server(**attrs)
             )
-            self._created(record, created.id)
+            self.track_created(record, created.id)
             if not wait:
                 return self._server(created)
             try:
@@ -607,7 +596,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
         )
         if wait:
             self._wait_gone(server_id, timeout)
-        self._forget("server", server_id)
+        self.track_deleted("server", server_id)
 
     def get_server_metadata(self, server_id: str) -> dict[str, str]:
         item = self._call(
@@ -800,7 +789,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
         )
         if not ports:
             raise InfrastructureError(f"server {server_id} has no port", call="neutron.ports.list")
-        record = self._intend("floating_ip", None, server_id=server_id)
+        record = self.track_intent("floating_ip", None, server_id=server_id)
         created = self._call(
             "neutron.floatingips.create",
             lambda: self._conn.network.create_ip(
@@ -809,7 +798,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
                 description=self._tag_text(),
             ),
         )
-        self._created(record, created.id, address=created.floating_ip_address)
+        self.track_created(record, created.id, address=created.floating_ip_address)
         ip = created.floating_ip_address
         if not discovery.is_publicly_reachable(ip):
             raise InfrastructureError(
@@ -820,14 +809,14 @@ class OpenStackCloud(SwiftFacet, Cloud):
 
     def allow_ssh(self, remote: str = "0.0.0.0/0") -> SecurityRule:
         name = self.resource_name("ssh")
-        record = self._intend("security_group", name)
+        record = self.track_intent("security_group", name)
         group = self._call(
             "neutron.security_groups.create",
             lambda: self._conn.network.create_security_group(
                 name=name, description=self._tag_text()
             ),
         )
-        self._created(record, group.id)
+        self.track_created(record, group.id)
         self._call(
             "neutron.security_group_rules.create",
             lambda: self._conn.network.create_security_group_rule(
@@ -977,10 +966,10 @@ class OpenStackCloud(SwiftFacet, Cloud):
             spec["source_volid"] = (
                 source_volume.id if isinstance(source_volume, Volume) else source_volume
             )
-        record = self._intend("volume", name)
+        record = self.track_intent("volume", name)
         body = self._cinder("volumes.create", "POST", "/volumes", {"volume": spec})
         volume = self._volume(body["volume"])
-        self._created(record, volume.id)
+        self.track_created(record, volume.id)
         if not wait:
             return volume
         return self.wait_for_volume(volume.id, "available", timeout=timeout)
@@ -1051,7 +1040,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
                 lambda: self.get_volume(volume_id),
                 timeout,
             )
-        self._forget("volume", volume_id)
+        self.track_deleted("volume", volume_id)
 
     def get_volume_metadata(self, volume_id: str) -> dict[str, str]:
         body = self._cinder("volumes.metadata.get", "GET", f"/volumes/{volume_id}/metadata")
@@ -1087,10 +1076,10 @@ class OpenStackCloud(SwiftFacet, Cloud):
         spec["description"] = self._tag_text()
         if metadata:
             spec["metadata"] = dict(metadata)
-        record = self._intend("volume_snapshot", name)
+        record = self.track_intent("volume_snapshot", name)
         body = self._cinder("snapshots.create", "POST", "/snapshots", {"snapshot": spec})
         snapshot = self._snapshot(body["snapshot"])
-        self._created(record, snapshot.id)
+        self.track_created(record, snapshot.id)
         if not wait:
             return snapshot
         return wait_until(
@@ -1120,7 +1109,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
                 lambda: self.get_volume_snapshot(snapshot_id),
                 timeout,
             )
-        self._forget("volume_snapshot", snapshot_id)
+        self.track_deleted("volume_snapshot", snapshot_id)
 
     def attach_volume(
         self,
@@ -1222,7 +1211,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
         timeout: float = DEFAULT_ACTION_TIMEOUT,
     ) -> Image:
         image_name = image_name or self.resource_name("image")
-        record = self._intend("image", image_name)
+        record = self.track_intent("image", image_name)
         body = self._volume_action(
             "volumes.upload_image",
             volume_id,
@@ -1236,7 +1225,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
             },
         )
         image_id = body["os-volume_upload_image"]["image_id"]
-        self._created(record, image_id)
+        self.track_created(record, image_id)
         if not wait:
             return self.get_image(image_id)
         wait_until(
@@ -1261,7 +1250,7 @@ class OpenStackCloud(SwiftFacet, Cloud):
             "glance.images.delete",
             lambda: self._conn.image.delete_image(image_id, ignore_missing=False),
         )
-        self._forget("image", image_id)
+        self.track_deleted("image", image_id)
 
     def _delete_volume_if_there(self, volume_id: str) -> bool:
         try:

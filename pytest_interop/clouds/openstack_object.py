@@ -187,9 +187,9 @@ class SwiftFacet:
         if ledger is not None:  # what cleanup_leftovers recognises a crashed run's containers by
             headers[f"X-Container-Meta-{TAG_KEY}"] = ledger.run_id
             headers[f"X-Container-Meta-{CREATED_AT_KEY}"] = str(int(time.time()))
-        record = self._intend(CONTAINER_KIND, name)
+        record = self.track_intent(CONTAINER_KIND, name)
         self._swift("containers.create", "PUT", self._path(name), headers=headers)
-        self._created(record, name)
+        self.track_created(record, name)
         return self.get_container(name)
 
     def list_containers(
@@ -229,7 +229,7 @@ class SwiftFacet:
                 with contextlib.suppress(ResourceNotFound):
                     self.delete_object(name, entry["name"])
         self._swift("containers.delete", "DELETE", self._path(name))
-        self._forget(CONTAINER_KIND, name)
+        self.track_deleted(CONTAINER_KIND, name)
 
     # -- objects ---------------------------------------------------------------------------
     @staticmethod

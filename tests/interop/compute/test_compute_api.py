@@ -191,12 +191,11 @@ def test_metadata_items_quota_is_enforced(os_conn, cloud, record_finding):
     }
     if network is not None:
         body["networks"] = [{"uuid": network.id}]
-    record = cloud.ledger.intend("server", name) if cloud.ledger is not None else None
+    record = cloud.track_intent("server", name)
     response = nova(os_conn, "POST", "/servers", json={"server": body})
     if response.status_code == 202:  # accepted where it must not be: remove it at once
         server_id = response.json()["server"]["id"]
-        if record is not None:
-            cloud.ledger.record_created(record, server_id)
+        cloud.track_created(record, server_id)
         cloud.delete_server(server_id)
     elif record is not None:
         cloud.ledger.record_abandoned(record)

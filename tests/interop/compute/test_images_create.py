@@ -45,17 +45,15 @@ def snapshot_of(os_conn: Any, cloud: Cloud, server_id: str, **metadata: str) -> 
     """Snapshot the server; yield the image id; delete the image afterwards."""
     name = cloud.resource_name("snapshot")
     # Ledgered like the adapter's own creations: an interrupted run's clean-up removes it.
-    record = cloud.ledger.intend("image", name) if cloud.ledger is not None else None
+    record = cloud.track_intent("image", name)
     image = os_conn.compute.create_server_image(server_id, name, metadata=metadata or None)
-    if record is not None:
-        cloud.ledger.record_created(record, image.id)
+    cloud.track_created(record, image.id)
     try:
         yield image.id
     finally:
         with contextlib.suppress(Exception):
             os_conn.image.delete_image(image.id, ignore_missing=True)
-            if record is not None:
-                cloud.ledger.mark_deleted("image", image.id)
+            cloud.track_deleted("image", image.id)
 
 
 @contextlib.contextmanager

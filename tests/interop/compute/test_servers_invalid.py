@@ -34,16 +34,14 @@ def boot(os_conn: Any, cloud: Cloud, **changes: Any) -> tuple[Any, str]:
     if network is not None:
         body["networks"] = [{"uuid": network.id}]
     body.update(changes)
-    ledger = cloud.ledger
-    record = ledger.intend("server", name or None) if ledger is not None else None
+    record = cloud.track_intent("server", name or None)
     response = nova(os_conn, "POST", "/servers", json={"server": body})
     if response.status_code == 202:
         server_id = response.json()["server"]["id"]
-        if record is not None and ledger is not None:
-            ledger.record_created(record, server_id)
+        cloud.track_created(record, server_id)
         cloud.delete_server(server_id)
-    elif record is not None and ledger is not None:
-        ledger.record_abandoned(record)
+    elif record is not None:
+        cloud.ledger.record_abandoned(record)
     return response, name
 
 

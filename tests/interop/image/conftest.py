@@ -54,14 +54,12 @@ def make_image(os_conn: Any, cloud: Any) -> Iterator[Callable[..., dict[str, Any
             **attributes,
         }
         # Ledgered like the adapter's own creations: an interrupted run's clean-up removes it.
-        ledger = cloud.ledger
-        record = ledger.intend("image", body["name"]) if ledger is not None else None
+        record = cloud.track_intent("image", body["name"])
         answer = glance(os_conn, "POST", "/images", json=body)
         assert answer.status_code == 201, f"image create answered {answer.status_code}"
         image = answer.json()
         made.append(image["id"])
-        if record is not None:
-            ledger.record_created(record, image["id"])
+        cloud.track_created(record, image["id"])
         if data is not None:
             upload = glance(
                 os_conn,
@@ -81,8 +79,7 @@ def make_image(os_conn: Any, cloud: Any) -> Iterator[Callable[..., dict[str, Any
         for image_id in reversed(made):
             try:
                 _delete_image(os_conn, image_id)
-                if cloud.ledger is not None:
-                    cloud.ledger.mark_deleted("image", image_id)
+                cloud.track_deleted("image", image_id)
             except Exception as exc:  # one failure must not stop the other deletes
                 leaked.append(f"{image_id} ({type(exc).__name__}: {exc})")
         if leaked:
