@@ -192,7 +192,7 @@ def guideline_load_time() -> tuple[int, float]:
     from pytest_interop.guideline.loading import available_guidelines, load_guideline
 
     start = time.perf_counter()
-    paths = available_guidelines([ROOT / "guidelines"])
+    paths = available_guidelines([ROOT / "pytest_interop" / "guidelines"])
     for path in paths.values():
         load_guideline(path)
     return len(paths), time.perf_counter() - start

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interop import compliance, scheduling, sharing
+from pytest_interop import compliance, scheduling, sharing, shipped
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
@@ -31,7 +31,6 @@ from pytest_interop.run import (
 from pytest_interop.selection import ID_MARKER, item_idempotent_id, select_items
 
 DEFAULT_REPORT = "interop-report.json"
-DEFAULT_GUIDELINE_DIR = "guidelines"
 MESSAGE_LIMIT = 2000
 OPENSTACK_PROVIDER = "openstack"  # the clouds whose adapter uses openstacksdk
 SDK_INTERNAL_WARNINGS = (
@@ -70,7 +69,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="DIR",
-        help="where guideline ids are looked up (default: ini interop_guideline_dir)",
+        help="look guideline ids up here first, then in the guidelines the package ships "
+        "(ini interop_guideline_dir)",
     )
     group.addoption(
         "--cloud",
@@ -118,6 +118,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the product declaration (`interop submission product-template` prints one)",
     )
     group.addoption(
+        "--interop-suite",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a local directory of must-pass tests, collected beside the shipped suite "
+        "(repeatable; ini interop_suite)",
+    )
+    group.addoption(
         "--interop-journal-dir",
         default=None,
         metavar="DIR",
@@ -135,8 +143,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("interop_report", "default --interop-report path", default="")
     parser.addini(
         "interop_suite",
-        "where the must-pass tests live: what a guideline run collects when no paths are given "
-        "(default: testpaths)",
+        "local directories of must-pass tests a guideline run collects beside the shipped "
+        "suite when no paths are given",
         type="paths",
         default=[],
     )
@@ -145,13 +153,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # -- 2. configure ---------------------------------------------------------------------
 
 
+LOCAL_GUIDELINE_DIR = "guidelines"  # a project's own guideline folder, beside its ini file
+
+
 def _guideline_dirs(config: pytest.Config) -> list[str]:
+    """Local directories first (a local ``next.json`` shadows the shipped one), then the
+    guidelines the package ships."""
     dirs = [str(Path(d).resolve()) for d in config.option.guideline_dir]
     dirs += [str(p) for p in config.getini("interop_guideline_dir")]
-    fallback = config.rootpath / DEFAULT_GUIDELINE_DIR
-    if not dirs and fallback.is_dir():
-        dirs.append(str(fallback))
-    return dirs
+    local = config.rootpath / LOCAL_GUIDELINE_DIR
+    if not dirs and local.is_dir():
+        dirs.append(str(local))
+    dirs.append(str(shipped.GUIDELINES_DIR))
+    return list(dict.fromkeys(dirs))
 
 
 def _load_guidelines(refs: list[str], dirs: list[str]) -> list[Any]:
@@ -215,17 +229,29 @@ def _start(config: pytest.Config, run: InteropRun) -> None:
     _quiet_sdk_warnings(config, run)
     _guard_run(config, run)
     if run.has_guideline:
-        _collect_suite_only(config)
+        _collect_suite_only(config, run)
         scheduling.enable(config, run.durations)
 
 
-def _collect_suite_only(config: pytest.Config) -> None:
-    """A guideline run without paths collects the must-pass suite (``interop_suite``), not
-    every test of the project: each xdist worker collects, and the project's own tests would
-    only be deselected."""
-    suite = config.getini("interop_suite")
-    if suite and config.args_source == pytest.Config.ArgsSource.TESTPATHS:
-        config.args = [str(path) for path in suite]
+def _collect_suite_only(config: pytest.Config, run: InteropRun) -> None:
+    """A guideline run without paths collects the must-pass suites, not every test of the
+    project (each xdist worker collects, and the project's own tests would only be
+    deselected): the shipped suite when a guideline names a test in it, and every local suite
+    (``--interop-suite``, ini ``interop_suite``). With neither, pytest's own default stays."""
+    implicit = (pytest.Config.ArgsSource.TESTPATHS, pytest.Config.ArgsSource.INVOCATION_DIR)
+    if config.args_source not in implicit:
+        return
+    suites = [str(Path(p).resolve()) for p in config.option.interop_suite]
+    suites += [str(p) for p in config.getini("interop_suite")]
+    prefix = shipped.SUITE_NODE_PREFIX + "/"
+    if any(
+        test.name.startswith(prefix)
+        for selection in run.selections
+        for test in selection.tests_to_run()
+    ):
+        suites.insert(0, str(shipped.SUITE_DIR))
+    if suites:
+        config.args = list(dict.fromkeys(suites))
 
 
 def _check_submission_options(config: pytest.Config) -> None:
@@ -348,6 +374,16 @@ def _uses_plugin_cloud(metafunc: pytest.Metafunc) -> bool:
     """True unless a test module or conftest defines a ``cloud`` fixture of its own."""
     definitions = metafunc._arg2fixturedefs.get("cloud") or ()
     return bool(definitions) and definitions[-1].func.__module__ == __name__
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: Any) -> pytest.Module | None:
+    """Shipped test modules keep one node id wherever the package is installed, the one a
+    guideline names (``pytest_interop/suite/...``), so reports, ``--lf`` and ``--deselect``
+    agree between a checkout and an installed package."""
+    nodeid = shipped.suite_module_nodeid(module_path)
+    if nodeid is None:
+        return None
+    return pytest.Module.from_parent(parent, path=module_path, nodeid=nodeid)
 
 
 @pytest.hookimpl(trylast=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_interop import shipped
 from pytest_interop.errors import ConfigurationError, GuidelineError
 from pytest_interop.guideline.coverage import guideline_coverage
 from pytest_interop.guideline.diff import GuidelineDiff, diff_guidelines
@@ -29,24 +30,26 @@ from pytest_interop.guideline.model import COUNTED_STATUSES, STATUSES, Guideline
 from pytest_interop.guideline.score import score_guideline
 from pytest_interop.guideline.suite import SuiteIndex, scan_suite
 
-DEFAULT_GUIDELINE_DIR = Path("guidelines")
-DEFAULT_SUITE_DIR = Path("tests/interop")
 FINDINGS = 1
+LOCAL_GUIDELINE_DIR = "guidelines"  # a project's own guideline folder, in the current directory
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 def guideline_dirs(args: argparse.Namespace) -> list[Path]:
-    if args.guideline_dir:
-        for directory in args.guideline_dir:
-            if not Path(directory).is_dir():
-                raise ConfigurationError(
-                    f"--guideline-dir {directory}: no such directory; pass a folder holding "
-                    "guideline .json files"
-                )
-        return [Path(d) for d in args.guideline_dir]
-    return [DEFAULT_GUIDELINE_DIR] if DEFAULT_GUIDELINE_DIR.is_dir() else []
+    """Local ``--guideline-dir`` folders (or ``./guidelines``) first, as they shadow shipped
+    ids, then the guidelines the package ships."""
+    local = list(args.guideline_dir or ())
+    if not local and Path(LOCAL_GUIDELINE_DIR).is_dir():
+        local = [LOCAL_GUIDELINE_DIR]
+    for directory in local:
+        if not Path(directory).is_dir():
+            raise ConfigurationError(
+                f"--guideline-dir {directory}: no such directory; pass a folder holding "
+                "guideline .json files"
+            )
+    return [*(Path(d) for d in local), shipped.GUIDELINES_DIR]
 
 
 def _load(ref: str, args: argparse.Namespace) -> Guideline:
@@ -77,15 +80,22 @@ def _target_name(guideline: Guideline, target: str | None) -> str:
 
 
 def _scan(args: argparse.Namespace) -> SuiteIndex:
+    """The shipped suite (node ids ``pytest_interop/suite/...``) and every local
+    ``--suite-dir`` (node ids relative to ``--root``)."""
+    index = scan_suite(shipped.PACKAGE_DIR.parent, [shipped.SUITE_DIR])
     root = Path(args.root)
-    suite_dir = Path(args.suite_dir)
-    full = suite_dir if suite_dir.is_absolute() else root / suite_dir
-    if not full.exists():
-        raise ConfigurationError(
-            f"suite directory {full} not found; run from the project root or pass "
-            "--root DIR / --suite-dir DIR"
-        )
-    return scan_suite(root, [suite_dir])
+    for entry in args.suite_dir or ():
+        suite_dir = Path(entry)
+        full = suite_dir if suite_dir.is_absolute() else root / suite_dir
+        if not full.exists():
+            raise ConfigurationError(
+                f"--suite-dir {full}: not found; pass a folder of must-pass tests, relative "
+                "to --root DIR"
+            )
+        local = scan_suite(root, [suite_dir])
+        index.tests.update(local.tests)
+        index.problems.extend(local.problems)
+    return index
 
 
 def _refs_or_all(refs: Sequence[str], args: argparse.Namespace) -> list[str]:
@@ -94,8 +104,7 @@ def _refs_or_all(refs: Sequence[str], args: argparse.Namespace) -> list[str]:
     found = available_guidelines(guideline_dirs(args))
     if not found:
         raise ConfigurationError(
-            "no guideline given and no guidelines/ directory here; pass ID|FILE or "
-            "--guideline-dir DIR"
+            "no guideline given and none found; pass ID|FILE or --guideline-dir DIR"
         )
     return [str(path) for path in found.values()]
 
@@ -444,7 +453,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--guideline-dir",
         action="append",
         metavar="DIR",
-        help="where guideline ids are looked up (repeatable; default: ./guidelines if it exists)",
+        help="look guideline ids up here before the shipped guidelines (repeatable; "
+        "default: ./guidelines if it exists)",
     )
 
 
@@ -457,9 +467,11 @@ def _suite_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--suite-dir",
-        default=str(DEFAULT_SUITE_DIR),
+        action="append",
+        default=[],
         metavar="DIR",
-        help="the must-pass suite, relative to --root (default: tests/interop)",
+        help="a local folder of must-pass tests, relative to --root, scanned beside the "
+        "shipped suite (repeatable)",
     )
 
 

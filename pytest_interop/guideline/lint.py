@@ -6,7 +6,7 @@ its check, so a reviewer (and a test) can see exactly which rule a proposal brea
 ==========================  =================================================================
 check                       fault
 ==========================  =================================================================
-test-missing                a listed test is not in the suite (tests/interop/)
+test-missing                a listed test is not in the suite (shipped, or a --suite-dir)
 idempotent-id-mismatch      the suite's test carries another idempotent id, or none
 duplicate-idempotent-id     one id on two suite tests, or on two different guideline tests
 required-untested           a required/deprecated capability has no unflagged test

@@ -103,7 +103,7 @@ def scan_file(path: Path, root: Path, index: SuiteIndex) -> None:
             index.tests[node_id] = SuiteTest(node_id, idempotent_id, relative, func.lineno)
 
 
-def scan_suite(root: Path | str, paths: Sequence[Path | str] = ("tests/interop",)) -> SuiteIndex:
+def scan_suite(root: Path | str, paths: Sequence[Path | str] = (".",)) -> SuiteIndex:
     """Scan ``test_*.py`` and ``*_test.py`` under ``paths`` (relative to ``root``).
 
     Node ids are relative to ``root`` with ``/`` separators, as pytest prints them when run

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Findings the hybrid tests record (see tests/interop/hybrid/).
+# Findings the hybrid tests record (see pytest_interop/suite/hybrid/).
 FINDING_PREFIX = "hybrid."
 STEP_KEY = "hybrid.step"
 RESULT_KEY = "hybrid.result"

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_interop import shipped
 from pytest_interop.errors import ConfigurationError
 from pytest_interop.guideline.loading import available_guidelines
 from pytest_interop.redaction import MASK, Redactor
@@ -31,7 +32,8 @@ PRODUCT_NAME = "product.yaml"
 LOG_NAME = "run.log"
 SIGNER_NAME = "signer.pub"
 GUIDELINES_DIR = "guidelines"
-DEFAULT_GUIDELINE_DIRS: tuple[str, ...] = ("guidelines",)
+# The published guidelines a bundle is checked against, unless a reviewer names others.
+DEFAULT_GUIDELINE_DIRS: tuple[str, ...] = (str(shipped.GUIDELINES_DIR),)
 
 # Secrets a log may carry even when the run's settings are not at hand.
 _PRIVATE_KEY_BLOCK = re.compile(

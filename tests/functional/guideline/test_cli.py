@@ -33,6 +33,8 @@ def project(tmp_path, monkeypatch):
 
 
 def run(capsys, *argv):
+    if argv[0] in ("lint", "coverage") and "--suite-dir" not in argv:
+        argv = (*argv, "--suite-dir", "tests/interop")  # the project's own suite
     code = main(["guideline", *argv])
     out, err = capsys.readouterr()
     return code, out, err
@@ -60,7 +62,8 @@ def test_list_marks_broken_files(project, capsys):
 
 def test_validate_ok_and_errors(project, capsys):
     code, out, _ = run(capsys, "validate")
-    assert code == 0 and "3 file(s) checked, 0 invalid" in out
+    # The project's three files and the three the package ships.
+    assert code == 0 and "6 file(s) checked, 0 invalid" in out
     data = fixture_data("ours.json")
     data["capabilities"]["compute-servers-create"]["admin"] = "no"
     data["test_repositories"] = {}
@@ -204,10 +207,11 @@ def test_usage_errors_are_one_line_exit_2(project, capsys):
     cases = [
         (
             ["show", "2017.13"],
-            "unknown guideline '2017.13': available ids are 2098.01, 2099.01, dns.2019.06",
+            "unknown guideline '2017.13': available ids are 2017.01, 2098.01, 2099.01, "
+            "dns.2019.06, hybrid.2017.01, next",
         ),
         (["show", "missing.json"], "guideline file missing.json not found"),
-        (["lint", "2099.01", "--suite-dir", "nowhere"], "suite directory nowhere not found"),
+        (["lint", "2099.01", "--suite-dir", "nowhere"], "--suite-dir nowhere: not found"),
         (["list", "--guideline-dir", "nowhere"], "--guideline-dir nowhere: no such directory"),
     ]
     for argv, expected in cases:
@@ -229,11 +233,11 @@ def test_schema_invalid_guideline_is_a_usage_error(project, capsys):
     )
 
 
-def test_repository_guidelines_validate_and_lint(capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_repository_guidelines_validate_and_lint(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the shipped guidelines and suite, from any directory
     code, out, _ = run(capsys, "validate")
     assert code == 0 and "0 invalid" in out
-    code, out, _ = run(capsys, "lint", "--allow-untested")
+    code, out, _ = run(capsys, "lint", "--allow-untested", "--suite-dir", str(tmp_path))
     assert code == 0, out
 
 
@@ -246,7 +250,7 @@ def test_installed_command_runs_as_a_process(project):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     done = subprocess.run(
-        [*argv, "guideline", "lint", "2099.01", "--format", "json"],
+        [*argv, "guideline", "lint", "2099.01", "--format", "json", "--suite-dir", "tests/interop"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -268,11 +272,13 @@ def test_installed_command_runs_as_a_process(project):
     assert done.returncode == 2 and "unknown guideline 'nope'" in done.stderr
 
 
-def test_guideline_dir_option_replaces_the_default(project, capsys, tmp_path_factory):
+def test_guideline_dir_option_replaces_the_local_default(project, capsys, tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("shared")
     shutil.copy(FIXTURES / "defcore-2.0.json", elsewhere / "2018.02.json")
     code, out, _ = run(capsys, "list", "--guideline-dir", str(elsewhere), "--format", "json")
-    assert code == 0 and [row["id"] for row in json.loads(out)] == ["2018.02"]
+    listed = [row["id"] for row in json.loads(out)]
+    # ./guidelines is left out, the shipped guidelines stay
+    assert code == 0 and listed == ["2018.02", "2017.01", "next", "hybrid.2017.01"]
     code, out, _ = run(
         capsys,
         "show",

@@ -43,7 +43,9 @@ def _generated_test(capability: str, project: str | None) -> tuple[str, dict[str
 def write_guidelines(directory: Path) -> Path:
     """Copies of the published guidelines, every capability with at least one test."""
     for relative in GUIDELINE_FILES:
-        data = json.loads((REPO / "guidelines" / relative).read_text(encoding="utf-8"))
+        data = json.loads(
+            (REPO / "pytest_interop" / "guidelines" / relative).read_text(encoding="utf-8")
+        )
         for name, capability in data["capabilities"].items():
             # One generated test per capability: the samples keep their shape however the
             # real suite grows.

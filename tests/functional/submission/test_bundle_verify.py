@@ -225,7 +225,7 @@ def test_create_refuses_a_guideline_that_differs_from_the_run(
             tmp_path / "b",
             keys["ed25519"],
             product_file,
-            guideline_dirs=[Path(__file__).resolve().parents[3] / "guidelines"],
+            guideline_dirs=[Path(__file__).resolve().parents[3] / "pytest_interop" / "guidelines"],
         )
     assert not (tmp_path / "b").exists()
 

@@ -203,11 +203,13 @@ def test_missing_previous_guideline_skips_new_capability_check(tmp_path):
 
 def test_repository_guidelines_lint_clean_except_untested():
     root = Path(__file__).resolve().parents[3]
-    suite = scan_suite(root)
+    suite = scan_suite(root, ["pytest_interop/suite"])
     for gid in ("2017.01", "next", "hybrid.2017.01"):
-        g = load_guideline(gid, [root / "guidelines"])
+        g = load_guideline(gid, [root / "pytest_interop" / "guidelines"])
         previous = (
-            load_guideline(g.replaces, [root / "guidelines"]) if g.replaces == "2017.01" else None
+            load_guideline(g.replaces, [root / "pytest_interop" / "guidelines"])
+            if g.replaces == "2017.01"
+            else None
         )
         report = lint_guideline(g, suite=suite, previous=previous, allow_untested=True)
         assert report.ok, (gid, [str(f) for f in report.errors])

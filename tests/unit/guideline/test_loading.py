@@ -14,7 +14,7 @@ from pytest_interop.guideline.model import Flag, Guideline
 
 from .helpers import FIXTURES, fixture_data, write_json
 
-REPO_GUIDELINES = Path(__file__).resolve().parents[3] / "guidelines"
+REPO_GUIDELINES = Path(__file__).resolve().parents[3] / "pytest_interop" / "guidelines"
 
 
 def test_schema_1_2_lists_become_test_refs_and_flags():

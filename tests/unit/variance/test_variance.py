@@ -31,7 +31,9 @@ from pytest_interop.report.variance import (
 )
 
 HYBRID = "hybrid.2017.01"
-GUIDELINE_FILE = Path(__file__).parents[3] / "guidelines" / "add-ons" / "hybrid.2017.01.json"
+GUIDELINE_FILE = (
+    Path(__file__).parents[3] / "pytest_interop" / "guidelines" / "add-ons" / "hybrid.2017.01.json"
+)
 
 
 def test(result: str, findings: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

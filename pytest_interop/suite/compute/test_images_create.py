@@ -18,7 +18,7 @@ from pytest_interop.clouds import discovery
 from pytest_interop.clouds.base import Cloud, ResourceNotFound
 from pytest_interop.errors import NotApplicable
 from pytest_interop.fixtures import BootedServer, connected_node
-from tests.interop.compute.test_server_actions import os_release_id
+from pytest_interop.suite.compute.test_server_actions import os_release_id
 
 SNAPSHOT_TIMEOUT = 900.0  # a snapshot uploads the whole disk to the image service
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_interop.clouds import discovery
-from tests.interop.image.conftest import glance, patch_image, unique_name
+from pytest_interop.suite.image.conftest import glance, patch_image, unique_name
 
 
 @pytest.mark.idempotent_id("cc7c9394-7e08-4a54-bd28-e8396119c2fb")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.image.conftest import glance
+from pytest_interop.suite.image.conftest import glance
 
 # The fields every image in a listing carries (Glance v2 image schema, required part).
 LISTED_FIELDS = ("id", "name", "status", "visibility", "self", "file", "schema", "tags")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_interop.errors import NotApplicable
-from tests.interop.identity.versions import (
+from pytest_interop.suite.identity.versions import (
     PASSWORD_AUTH_TYPES,
     is_v3,
     self_link,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.identity.versions import (
+from pytest_interop.suite.identity.versions import (
     USABLE_STATUSES,
     is_v3,
     self_link,

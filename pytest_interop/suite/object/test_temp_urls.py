@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_interop.clouds.base import Cloud, Container, TemporaryUrl
-from tests.interop.object.conftest import (
+from pytest_interop.suite.object.conftest import (
     REFUSED,
     Answer,
     anonymous,

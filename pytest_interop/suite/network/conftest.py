@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_interop.errors import NotApplicable
-from tests.interop.network.neutron import NeutronResources, neutron
+from pytest_interop.suite.network.neutron import NeutronResources, neutron
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.network.neutron import NeutronResources, neutron, random_cidr, unique_name
+from pytest_interop.suite.network.neutron import NeutronResources, neutron, random_cidr, unique_name
 
 
 def _get(os_conn: Any, collection: str, ident: str) -> tuple[int, dict[str, Any]]:

@@ -19,7 +19,7 @@ import pytest
 from pytest_interop.clouds.base import Reachable, ResourceNotFound
 from pytest_interop.errors import NotApplicable
 from pytest_interop.fixtures import BootedServer, connected_node
-from tests.interop.network.neutron import (
+from pytest_interop.suite.network.neutron import (
     NeutronResources,
     neutron,
     private_only,

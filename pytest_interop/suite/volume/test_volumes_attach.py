@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.interop.volume.conftest import VolumeBox, guest_disks, wait_for_guest_disks
+from pytest_interop.suite.volume.conftest import VolumeBox, guest_disks, wait_for_guest_disks
 
 GIB = 1024**3
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from pytest_interop.clouds.base import ResourceNotFound
-from tests.interop.volume.conftest import (
+from pytest_interop.suite.volume.conftest import (
     VolumeBox,
     cinder,
     metadata_without_run_tags,

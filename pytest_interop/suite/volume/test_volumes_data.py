@@ -13,7 +13,7 @@ import pytest
 from pytest_interop.clouds.base import Cloud, Image, ResourceNotFound
 from pytest_interop.errors import NotApplicable
 from pytest_interop.fixtures import BootedServer, connected_node
-from tests.interop.volume.conftest import VolumeBox, metadata_without_run_tags, unique
+from pytest_interop.suite.volume.conftest import VolumeBox, metadata_without_run_tags, unique
 
 
 def content_checksum(box: VolumeBox, volume_id: str) -> str | None:

@@ -17,7 +17,7 @@ from pytest_interop.clouds.base import Cloud, Flavor, Image
 from pytest_interop.errors import NotApplicable
 from pytest_interop.fixtures import connected_node
 from pytest_interop.resources import NAME_PREFIX
-from tests.interop.compute.test_server_lifecycle import (
+from pytest_interop.suite.compute.test_server_lifecycle import (
     assert_guest_matches_flavor,
     boot_id,
     flavor_is,

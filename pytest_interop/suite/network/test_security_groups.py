@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 from pytest_interop.errors import NotApplicable
-from tests.interop.network.neutron import NeutronResources, neutron, server_ports, unique_name
+from pytest_interop.suite.network.neutron import (
+    NeutronResources,
+    neutron,
+    server_ports,
+    unique_name,
+)
 
 SSH_RULE = {
     "direction": "ingress",

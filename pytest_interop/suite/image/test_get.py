@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.image.conftest import glance
+from pytest_interop.suite.image.conftest import glance
 
 
 @pytest.mark.idempotent_id("b6d225b5-2bd1-4bba-9638-35929f1e5dfd")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.image.conftest import glance, patch_image
+from pytest_interop.suite.image.conftest import glance, patch_image
 
 
 @pytest.mark.idempotent_id("74f2f25e-d92e-4b69-8658-0daf5bf4abcd")

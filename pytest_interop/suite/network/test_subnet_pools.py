@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.network.neutron import NeutronResources, neutron, unique_name
+from pytest_interop.suite.network.neutron import NeutronResources, neutron, unique_name
 
 
 @pytest.mark.idempotent_id("688fd33d-e58d-4731-8aea-2fc29711f606")
