@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import paramiko
 
 from pytest_interop.clouds import discovery
+from pytest_interop.clouds.aws_large_objects import S3LargeObjects
 from pytest_interop.clouds.aws_object import CONTAINER_KIND, S3Facet
 from pytest_interop.clouds.base import (
     DEFAULT_ACTION_TIMEOUT,
@@ -140,7 +141,7 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
-class AwsCloud(S3Facet, Cloud):
+class AwsCloud(S3Facet, S3LargeObjects, Cloud):
     provider = "aws"
     resize_needs_confirmation = False
 

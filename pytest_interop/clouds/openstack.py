@@ -35,6 +35,7 @@ from pytest_interop.clouds.base import (
     VolumeAttachment,
     VolumeSnapshot,
 )
+from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError
@@ -151,7 +152,7 @@ def _epoch(text: str | None) -> float | None:
     return moment.timestamp()
 
 
-class OpenStackCloud(SwiftFacet, Cloud):
+class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
     _volume_api = "3"  # the Cinder API version block-storage calls use; see using_volume_api
