@@ -394,6 +394,22 @@ class Cloud:
         """Boot a server (discovered image, flavor and network unless given), ledgered."""
         raise self._lacks("servers")
 
+    def create_servers(
+        self,
+        count: int,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        flavor: Flavor | str | None = None,
+        network: Network | str | None = None,
+        key_name: str | None = None,
+        security_rule: SecurityRule | None = None,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> list[Server]:
+        """Boot ``count`` servers with one request (all or none), each named apart; wait
+        until every one is ACTIVE. Every server goes through the ledger."""
+        raise self._lacks("multiple create")
+
     def wait_for_server(
         self, server_id: str, status: str = "ACTIVE", *, timeout: float = DEFAULT_BOOT_TIMEOUT
     ) -> Server:

@@ -535,6 +535,56 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             return server
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
+    def create_servers(
+        self,
+        count: int,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        flavor: Flavor | str | None = None,
+        network: Network | str | None = None,
+        key_name: str | None = None,
+        security_rule: SecurityRule | None = None,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> list[Server]:
+        """One Nova request with ``min_count = max_count = count``; every server ACTIVE.
+
+        Nova answers with the first server only; the others are found by the names it
+        gives them (``<name>-<n>``), which carry the run's unique prefix.
+        """
+        image, flavor, network = self.boot_choices(image, flavor, network)
+        name = name or self.resource_name("server")
+        tags = {CREATED_AT_KEY: str(int(time.time()))}
+        if self.ledger is not None:
+            tags[TAG_KEY] = self.ledger.run_id
+        attrs: dict[str, Any] = {
+            "name": name,
+            "image_id": image.id if isinstance(image, Image) else image,
+            "flavor_id": flavor.id if isinstance(flavor, Flavor) else flavor,
+            "metadata": tags,
+            "min_count": count,
+            "max_count": count,
+        }
+        if network is not None:
+            attrs["networks"] = [{"uuid": network.id if isinstance(network, Network) else network}]
+        if key_name:
+            attrs["key_name"] = key_name
+        if security_rule is not None:
+            attrs["security_groups"] = [{"name": security_rule.group_name}]
+        records = [self.track_intent("server", f"{name}-{n}") for n in range(1, count + 1)]
+        first = self._call(
+            "nova.servers.create_multiple", lambda: self._conn.compute.create_server(**attrs)
+        )
+        pattern = f"^{re.escape(name)}(-[0-9]+)?$"
+        found = self._call(
+            "nova.servers.list",
+            lambda: list(self._conn.compute.servers(name=pattern)),
+        )
+        ids = sorted({first.id, *(item.id for item in found)})
+        for record, server_id in zip(records, ids, strict=False):
+            self.track_created(record, server_id)
+        return [self.wait_for_server(server_id, "ACTIVE", timeout=timeout) for server_id in ids]
+
     def _fault(self, server_id: str) -> str:
         try:
             item = self._conn.compute.get_server(server_id)

@@ -107,6 +107,7 @@ class Server:
     # accessIPv4/accessIPv6: addresses the user records for the server; Nova assigns nothing
     access_ipv4: str = ""
     access_ipv6: str = ""
+    reservation_id: str = ""  # shared by the servers of one multiple create
 
     @property
     def host_id(self) -> str:
@@ -381,11 +382,6 @@ class ComputeModel:
                     raise exceptions.bad_request(
                         f"Security group {group} not found for project {ctx.project_id}."
                     )
-            count = int(body.get("min_count", 1) or 1)
-            if count != 1:
-                raise exceptions.bad_request(
-                    "Only min_count 1 is supported by the reference cloud."
-                )
             self._check_quota(ctx.project_id, instances=1, cores=flavor.vcpus, ram=flavor.ram)
             now = utc_now()
             server = Server(
