@@ -20,8 +20,20 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from pytest_interop.clouds.base import Cloud
+from pytest_interop.errors import NotApplicable
 
 TYPED = "2.2"  # the first Nova microversion with key pair types
+
+
+@pytest.fixture
+def os_conn(cloud: Cloud) -> Any:
+    """Nova's key pairs; not applicable elsewhere, with the reason."""
+    if cloud.provider != "openstack":
+        raise NotApplicable(
+            f"{cloud.name} is {cloud.provider}: its key pairs are SSH keys only (rsa, ed25519), "
+            "with no x509 type to choose; key pair types are Nova's (microversion 2.2)"
+        )
+    return cloud.native
 
 
 def _get(os_conn: Any, name: str) -> dict[str, Any]:
