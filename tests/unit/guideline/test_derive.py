@@ -90,7 +90,6 @@ def _published_dir() -> Path | None:
     for candidate in (
         os.environ.get("INTEROP_PUBLISHED_GUIDELINES"),
         ROOT.parent / "shared" / "published-guidelines",
-        Path("/work/shared/published-guidelines"),
     ):
         if candidate and Path(candidate, "2020.06.json").is_file():
             return Path(candidate)
