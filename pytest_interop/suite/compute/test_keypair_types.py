@@ -2,7 +2,7 @@
 
 A key pair's type says what it is for: an ``ssh`` key logs into Linux guests, an ``x509``
 certificate is what Windows guests encrypt their password with. The ssh test reads back the
-key pair the run's shared server was booted with (``node`` logged in with it) and checks
+key pair the run's shared server was booted with (``shared_node`` logs in with it) and checks
 that Nova calls it ``ssh``; the x509 test imports a certificate and checks it reads back as
 that very certificate, fingerprinted as one, and that neither kind is accepted as the other.
 An OpenStack API capability: EC2 key pairs are SSH keys only (no type to choose).
@@ -76,9 +76,10 @@ def _certificate() -> str:
 
 @pytest.mark.idempotent_id("c344df74-4260-497e-bffe-95a8c055e578")
 def test_ssh_type_key_pair_is_an_openssh_key_of_that_type(
-    os_conn: Any, cloud: Cloud, keypair: Any, node: Any
+    os_conn: Any, cloud: Cloud, shared_keypair: Any, shared_node: Any
 ) -> None:
-    assert node.run(["true"]).ok, "the shared server did not take its key pair's key"
+    keypair = shared_keypair
+    assert shared_node.run(["true"]).ok, "the shared server did not take its key pair's key"
     listed = _get(os_conn, keypair.name)
     assert listed.get("type") == "ssh", f"the login key pair is of type {listed.get('type')!r}"
     serialization.load_ssh_public_key(listed["public_key"].encode())  # an OpenSSH key
