@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 WORKERS ?= auto
+# OpenStack's published guideline files, the source tools/derive_guidelines.py derives ours from.
+PUBLISHED ?= ../shared/published-guidelines
 
 .PHONY: main test install lint guidelines clean
 
@@ -27,6 +29,10 @@ lint: install
 guidelines: install
 	$(BIN)/interop guideline validate
 	$(BIN)/interop guideline lint
+	$(BIN)/interop guideline coverage --check
+	@if [ -d "$(PUBLISHED)" ]; then \
+		$(BIN)/python tools/derive_guidelines.py --published "$(PUBLISHED)" --check; \
+	else echo "derived guidelines not compared: no $(PUBLISHED) (set PUBLISHED=DIR)"; fi
 
 test: lint guidelines
 	$(BIN)/pytest -n $(WORKERS) -p no:cacheprovider

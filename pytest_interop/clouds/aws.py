@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import paramiko
 
 from pytest_interop.clouds import discovery
+from pytest_interop.clouds.aws_large_objects import S3LargeObjects
 from pytest_interop.clouds.aws_object import CONTAINER_KIND, S3Facet
 from pytest_interop.clouds.base import (
     DEFAULT_ACTION_TIMEOUT,
@@ -140,7 +141,7 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
-class AwsCloud(S3Facet, Cloud):
+class AwsCloud(S3Facet, S3LargeObjects, Cloud):
     provider = "aws"
     resize_needs_confirmation = False
 
@@ -631,6 +632,52 @@ class AwsCloud(S3Facet, Cloud):
         server = self.wait_for_server(instance_id, "ACTIVE", timeout=timeout)
         self.findings["boot_seconds"] = round(time.monotonic() - started, 2)
         return server
+
+    def create_servers(
+        self,
+        count: int,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        flavor: Flavor | str | None = None,
+        network: Network | str | None = None,
+        key_name: str | None = None,
+        security_rule: SecurityRule | None = None,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> list[Server]:
+        """One ``RunInstances`` with ``MinCount = MaxCount = count``; every instance running.
+
+        EC2 tags every instance of the request alike, so each then gets the Name
+        ``<name>-<n>``, as Nova names the servers of one multiple create.
+        """
+        image, flavor, network = self.boot_choices(image, flavor, network)
+        name = name or self.resource_name("server")
+        kwargs: dict[str, Any] = {
+            "ImageId": image.id if isinstance(image, Image) else image,
+            "InstanceType": flavor.id if isinstance(flavor, Flavor) else flavor,
+            "MinCount": count,
+            "MaxCount": count,
+            "ClientToken": name[-64:],
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": self._run_tags(name)}],
+        }
+        if key_name:
+            kwargs["KeyName"] = key_name
+        if network is not None:
+            kwargs["SubnetId"] = network.id if isinstance(network, Network) else network
+        if security_rule is not None:
+            kwargs["SecurityGroupIds"] = [security_rule.group_id]
+        records = [self.track_intent("server", f"{name}-{n}") for n in range(1, count + 1)]
+        answer = self._call("run_instances", lambda: self._ec2.run_instances(**kwargs))
+        ids = [item["InstanceId"] for item in answer["Instances"]]
+        for number, (record, instance_id) in enumerate(zip(records, ids, strict=False), 1):
+            self.track_created(record, instance_id)
+            self._call(
+                "create_tags",
+                lambda i=instance_id, n=number: self._ec2.create_tags(
+                    Resources=[i], Tags=[{"Key": "Name", "Value": f"{name}-{n}"}]
+                ),
+            )
+        return [self.wait_for_server(instance_id, "ACTIVE", timeout=timeout) for instance_id in ids]
 
     def wait_for_server(
         self, server_id: str, status: str = "ACTIVE", *, timeout: float = DEFAULT_BOOT_TIMEOUT

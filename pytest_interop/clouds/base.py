@@ -189,6 +189,29 @@ class StoredObject:
     metadata: Mapping[str, str] = field(default_factory=dict)  # keys lower-case
 
 
+class LargeObjectRefused(Exception):
+    """The store refused to assemble a large object (a segment's etag or size is wrong)."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One uploaded segment of a large object: where it is, its etag and its size."""
+
+    ref: str  # Swift: "container/object"; S3: the part number
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class LargeUpload:
+    """Segments uploaded for the large object ``container/name``, not yet assembled."""
+
+    container: str
+    name: str
+    segments: tuple[Segment, ...]
+    upload_id: str | None = None  # S3's multipart upload
+
+
 @dataclass(frozen=True)
 class TemporaryUrl:
     """A URL that works without credentials until ``expires_at`` (epoch seconds)."""
@@ -370,6 +393,22 @@ class Cloud:
     ) -> Server:
         """Boot a server (discovered image, flavor and network unless given), ledgered."""
         raise self._lacks("servers")
+
+    def create_servers(
+        self,
+        count: int,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        flavor: Flavor | str | None = None,
+        network: Network | str | None = None,
+        key_name: str | None = None,
+        security_rule: SecurityRule | None = None,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> list[Server]:
+        """Boot ``count`` servers with one request (all or none), each named apart; wait
+        until every one is ACTIVE. Every server goes through the ledger."""
+        raise self._lacks("multiple create")
 
     def wait_for_server(
         self, server_id: str, status: str = "ACTIVE", *, timeout: float = DEFAULT_BOOT_TIMEOUT
@@ -755,3 +794,21 @@ class Cloud:
     def set_account_quota(self, max_bytes: int | None) -> None:
         """Cap the whole account's bytes (None removes the cap); set by the cloud's admin."""
         raise self._lacks("account quotas")
+
+    # -- large objects (segments assembled by the store) -----------------------------------
+    def upload_segments(self, container: str, name: str, parts: Sequence[bytes]) -> LargeUpload:
+        """Upload ``parts`` as the segments of the large object ``container/name``."""
+        raise self._lacks("large objects")
+
+    def complete_large_object(
+        self, upload: LargeUpload, segments: Sequence[Segment] | None = None
+    ) -> None:
+        """Assemble the object from ``segments`` (default: the upload's, in order), each
+        checked against its etag and size (Swift SLO, S3 multipart); LargeObjectRefused when
+        the store refuses them."""
+        raise self._lacks("large objects with checked segments")
+
+    def put_prefix_manifest(self, container: str, name: str, segment_prefix: str) -> None:
+        """Make ``container/name`` read as the concatenation of the objects named
+        ``segment_prefix``... in ``container``, in name order (Swift DLO)."""
+        raise self._lacks("large objects assembled by name prefix")

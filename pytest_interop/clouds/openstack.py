@@ -35,6 +35,7 @@ from pytest_interop.clouds.base import (
     VolumeAttachment,
     VolumeSnapshot,
 )
+from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError
@@ -151,7 +152,7 @@ def _epoch(text: str | None) -> float | None:
     return moment.timestamp()
 
 
-class OpenStackCloud(SwiftFacet, Cloud):
+class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
     _volume_api = "3"  # the Cinder API version block-storage calls use; see using_volume_api
@@ -533,6 +534,56 @@ class OpenStackCloud(SwiftFacet, Cloud):
             self.findings["boot_seconds"] = round(time.monotonic() - started, 2)
             return server
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def create_servers(
+        self,
+        count: int,
+        name: str | None = None,
+        *,
+        image: Image | str | None = None,
+        flavor: Flavor | str | None = None,
+        network: Network | str | None = None,
+        key_name: str | None = None,
+        security_rule: SecurityRule | None = None,
+        timeout: float = DEFAULT_BOOT_TIMEOUT,
+    ) -> list[Server]:
+        """One Nova request with ``min_count = max_count = count``; every server ACTIVE.
+
+        Nova answers with the first server only; the others are found by the names it
+        gives them (``<name>-<n>``), which carry the run's unique prefix.
+        """
+        image, flavor, network = self.boot_choices(image, flavor, network)
+        name = name or self.resource_name("server")
+        tags = {CREATED_AT_KEY: str(int(time.time()))}
+        if self.ledger is not None:
+            tags[TAG_KEY] = self.ledger.run_id
+        attrs: dict[str, Any] = {
+            "name": name,
+            "image_id": image.id if isinstance(image, Image) else image,
+            "flavor_id": flavor.id if isinstance(flavor, Flavor) else flavor,
+            "metadata": tags,
+            "min_count": count,
+            "max_count": count,
+        }
+        if network is not None:
+            attrs["networks"] = [{"uuid": network.id if isinstance(network, Network) else network}]
+        if key_name:
+            attrs["key_name"] = key_name
+        if security_rule is not None:
+            attrs["security_groups"] = [{"name": security_rule.group_name}]
+        records = [self.track_intent("server", f"{name}-{n}") for n in range(1, count + 1)]
+        first = self._call(
+            "nova.servers.create_multiple", lambda: self._conn.compute.create_server(**attrs)
+        )
+        pattern = f"^{re.escape(name)}(-[0-9]+)?$"
+        found = self._call(
+            "nova.servers.list",
+            lambda: list(self._conn.compute.servers(name=pattern)),
+        )
+        ids = sorted({first.id, *(item.id for item in found)})
+        for record, server_id in zip(records, ids, strict=False):
+            self.track_created(record, server_id)
+        return [self.wait_for_server(server_id, "ACTIVE", timeout=timeout) for server_id in ids]
 
     def _fault(self, server_id: str) -> str:
         try:

@@ -386,25 +386,63 @@ def _our_guidelines(args: argparse.Namespace) -> list[Guideline]:
     return ours
 
 
+def _uncovered(report: Any) -> list[str]:
+    """Capabilities that count or are announced (not removed) but lack a test of the suite,
+    or list one it does not hold: for our guidelines only (DefCore ones name Tempest)."""
+    if report.matched_by != "test":
+        return []
+    return [
+        cap.name
+        for cap in report.capabilities
+        if cap.status != "removed" and (not cap.implemented or cap.tests_missing)
+    ]
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
-    guideline = _load(args.ref, args)
-    report = guideline_coverage(guideline, _scan(args), _our_guidelines(args))
+    suite = _scan(args)
+    ours = _our_guidelines(args)
+    dirs = guideline_dirs(args)
+    reports = [
+        guideline_coverage(load_guideline(ref, dirs), suite, ours)
+        for ref in _refs_or_all(args.refs, args)
+    ]
+    uncovered = {r.guideline: _uncovered(r) for r in reports}
 
     def text() -> list[str]:
-        out = [f"coverage of {guideline.id} by this suite (matched by {report.matched_by}):"]
-        for status, counts in report.summary().items():
-            out.append(f"  {status}: {counts['implemented']}/{counts['capabilities']} capabilities")
-        for cap in report.capabilities:
-            mark = "yes" if cap.implemented else "no "
-            missing = f", {len(cap.tests_missing)} missing" if cap.tests_missing else ""
+        out = []
+        for report in reports:
             out.append(
-                f"  [{mark}] {cap.name} ({cap.status}): "
-                f"{len(cap.tests_implemented)} implemented{missing}"
+                f"coverage of {report.guideline} by this suite (matched by {report.matched_by}):"
             )
+            for status, counts in report.summary().items():
+                out.append(
+                    f"  {status}: {counts['implemented']}/{counts['capabilities']} capabilities"
+                )
+            if len(reports) == 1 or args.verbose:
+                for cap in report.capabilities:
+                    mark = "yes" if cap.implemented else "no "
+                    missing = f", {len(cap.tests_missing)} missing" if cap.tests_missing else ""
+                    out.append(
+                        f"  [{mark}] {cap.name} ({cap.status}): "
+                        f"{len(cap.tests_implemented)} implemented{missing}"
+                    )
+            if report.matched_by == "test":
+                names = uncovered[report.guideline]
+                out.append(
+                    f"  uncovered: {len(names)}" + (f" ({', '.join(names)})" if names else "")
+                )
         return out
 
-    _emit(args, report.as_dict(), text)
-    return 0
+    payload: Any = (
+        reports[0].as_dict()
+        if len(reports) == 1
+        else {
+            "reports": [r.as_dict() for r in reports],
+            "uncovered": uncovered,
+        }
+    )
+    _emit(args, payload, text)
+    return FINDINGS if args.check and any(uncovered.values()) else 0
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -523,7 +561,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_score)
 
     p = commands.add_parser("coverage", help="which capabilities and tests this suite implements")
-    p.add_argument("ref", metavar="ID|FILE")
+    p.add_argument("refs", nargs="*", metavar="ID|FILE", help="default: every guideline found")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a capability of our guidelines (not removed) lacks a suite test",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="list every capability")
     _suite_options(p)
     _common(p)
     p.set_defaults(func=cmd_coverage)

@@ -13,7 +13,9 @@ required-untested           a required/deprecated capability has no unflagged te
 flag-incomplete             a flag lacks its reason, action or date
 below-cutoff                a required/deprecated capability scores under the cutoff (a
                             warning when required since an earlier guideline: DefCore's
-                            cutoff gates entry, and "sticky" capabilities stayed)
+                            cutoff gates entry, and "sticky" capabilities stayed; and in
+                            an approved or superseded guideline, which records what the
+                            committee decided rather than proposes it)
 new-not-advisory            a capability absent from the replaced guideline enters as required
 conflicting-status          a capability listed under two statuses of one component
 undefined-capability        a component lists a capability the guideline does not define
@@ -41,6 +43,8 @@ from pytest_interop.guideline.score import all_statuses, score_capability
 from pytest_interop.guideline.suite import SuiteIndex
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+# Guidelines that record a decision: lint reviews proposals, it does not re-open decisions.
+DECIDED_STATUSES = ("approved", "superseded")
 GUIDELINE_ID = re.compile(r"^(?:[a-z][a-z0-9_-]*\.)?(?:\d{4}\.(?:\d{2}|next)|next)$")
 GUIDELINE_DATE = re.compile(r"^(\d{4})\.(\d{2})$")  # required_since: a guideline's date
 
@@ -289,6 +293,15 @@ def _check_scores(guideline: Guideline, report: LintReport) -> None:
         if scored.meets_cutoff:
             continue
         since = guideline.capabilities[name].required_since
+        if guideline.status in DECIDED_STATUSES:
+            report.add(
+                "below-cutoff",
+                WARNING,
+                name,
+                f"{status} in this {guideline.status} guideline but scores {scored.score}, "
+                f"under the cutoff {guideline.cutoff_score}; the committee decided so",
+            )
+            continue
         if _required_before(since, guideline):
             # DefCore kept capabilities that were already required ("sticky"): the cutoff
             # gates entry into required, so a grandfathered one is a warning to review.

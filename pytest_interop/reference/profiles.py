@@ -86,6 +86,9 @@ DEVSTACK_FLAVORS = (
 PUBLIC_AT_BOOT = NetworkSpec("public", LOOPBACK_CIDR, shared=True, reachable=True)
 EXTERNAL = NetworkSpec("public", LOOPBACK_CIDR, external=True)
 PRIVATE = NetworkSpec("private", "10.0.0.0/24", per_project=True)
+# Beside the public network servers boot on: where floating IPs and router gateways come
+# from (networks-l3-CRUD, required since 2018.02), as on DreamCompute.
+FLOATING_SOURCE = NetworkSpec("ext-net", LOOPBACK_CIDR, external=True)
 
 PROFILES: dict[str, Profile] = {
     profile.name: profile
@@ -96,9 +99,10 @@ PROFILES: dict[str, Profile] = {
                 "Servers get a public address at boot on a shared 'public' network, as "
                 "DreamCompute did: no floating IP needed. Ubuntu and Debian images log in as "
                 "'ubuntu'/'debian' (os_admin_user set), root login with a key is allowed "
-                "once set up. The friendliest cloud."
+                "once set up. An external 'ext-net' network gives floating IPs and router "
+                "gateways to those who want them. The friendliest cloud."
             ),
-            networks=(PUBLIC_AT_BOOT,),
+            networks=(PUBLIC_AT_BOOT, FLOATING_SOURCE),
             boot_network="public",
             images=(UBUNTU, DEBIAN),
             flavors=GENERIC_FLAVORS,

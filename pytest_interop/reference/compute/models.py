@@ -107,6 +107,7 @@ class Server:
     # accessIPv4/accessIPv6: addresses the user records for the server; Nova assigns nothing
     access_ipv4: str = ""
     access_ipv6: str = ""
+    reservation_id: str = ""  # shared by the servers of one multiple create
 
     @property
     def host_id(self) -> str:
@@ -122,6 +123,25 @@ class Keypair:
     type: str
     created_at: dt.datetime
     id: int
+
+
+def _x509_fingerprint(certificate: Any) -> str:
+    """Nova's fingerprint of an imported X.509 key pair: the SHA-1 of the certificate, as
+    colon-separated hex. The reference cloud imports certificates; it does not make them."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    if not isinstance(certificate, str):
+        raise exceptions.bad_request(
+            "Keypair data is invalid: the reference cloud imports x509 certificates only"
+        )
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.strip().encode())
+    except ValueError:
+        raise exceptions.bad_request(
+            "Keypair data is invalid: failed to generate fingerprint"
+        ) from None
+    return ":".join(f"{byte:02x}" for byte in cert.fingerprint(hashes.SHA1()))
 
 
 def _fingerprint(public_key: str) -> str:
@@ -362,11 +382,6 @@ class ComputeModel:
                     raise exceptions.bad_request(
                         f"Security group {group} not found for project {ctx.project_id}."
                     )
-            count = int(body.get("min_count", 1) or 1)
-            if count != 1:
-                raise exceptions.bad_request(
-                    "Only min_count 1 is supported by the reference cloud."
-                )
             self._check_quota(ctx.project_id, instances=1, cores=flavor.vcpus, ram=flavor.ram)
             now = utc_now()
             server = Server(
@@ -1012,9 +1027,12 @@ class ComputeModel:
             )
         private_key = None
         public_key = body.get("public_key")
-        if public_key is None:
-            private_key, public_key = generate_keypair()  # slow: outside the lock
-        fingerprint = _fingerprint(str(public_key))
+        if key_type == "x509":
+            fingerprint = _x509_fingerprint(public_key)
+        else:
+            if public_key is None:
+                private_key, public_key = generate_keypair()  # slow: outside the lock
+            fingerprint = _fingerprint(str(public_key))
         with self.state.lock:
             if (user_id, name) in self.keypairs:
                 raise exceptions.conflict(f"Key pair '{name}' already exists.")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from pytest_interop.reference.compute import exceptions
+from pytest_interop.reference.compute import exceptions, multiple
 from pytest_interop.reference.compute.models import Flavor, Keypair, Server
 from pytest_interop.reference.core.wire import (
     RequestContext,
@@ -329,6 +329,8 @@ class ComputeResponses:
             except re.error:
                 raise exceptions.bad_request(f"Invalid name filter: {args['name']}") from None
             servers = [s for s in servers if pattern.search(s.name)]
+        if args.get("reservation_id"):
+            servers = [s for s in servers if s.reservation_id == args["reservation_id"]]
         if args.get("status"):
             wanted = {item.upper() for item in args.getlist("status")}
             servers = [s for s in servers if s.status in wanted]
@@ -385,7 +387,10 @@ class ComputeResponses:
             raise exceptions.bad_request(
                 "Invalid input for field/attribute server. Value: 'networks' is a required property"
             )
-        server = self.model.create_server(ctx, spec)
+        servers = multiple.create_servers(self.model, ctx, spec)
+        if truthy(spec.get("return_reservation_id")):
+            return self._respond(ctx, {"reservation_id": servers[0].reservation_id}, 202)
+        server = servers[0]
         result = {
             "id": server.id,
             "links": self._link(ctx, "servers", server.id),

@@ -50,6 +50,8 @@ class StoredObject:
     content_type: str
     timestamp: float
     metadata: dict[str, str] = field(default_factory=dict)
+    # A large object's manifest: ("dlo", "container/prefix") or ("slo", [segments]).
+    manifest: tuple[str, object] | None = None
 
     @property
     def etag(self) -> str:
@@ -60,7 +62,9 @@ class StoredObject:
         return len(self.data)
 
     def clone(self, timestamp: float) -> StoredObject:
-        return StoredObject(self.data, self.content_type, timestamp, dict(self.metadata))
+        return StoredObject(
+            self.data, self.content_type, timestamp, dict(self.metadata), self.manifest
+        )
 
 
 @dataclass

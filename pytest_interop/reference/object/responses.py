@@ -22,7 +22,7 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
 from pytest_interop.reference.core.wire import RequestContext, empty_response, json_response
-from pytest_interop.reference.object import exceptions
+from pytest_interop.reference.object import exceptions, large_objects
 from pytest_interop.reference.object.models import (
     LISTING_LIMIT,
     MAX_FILE_SIZE,
@@ -228,6 +228,7 @@ class ObjectResponses:
                 },
                 "container_quotas": {},
                 "account_quotas": {},
+                **large_objects.INFO,
                 "versioned_writes": {
                     "allowed_flags": ["x-versions-location", "x-history-location"]
                 },
@@ -387,6 +388,9 @@ class ObjectResponses:
             stored = self.model.get_object(caller, account, container, obj)
             data, content_type = stored.data, stored.content_type
             headers = self._object_headers(stored)
+            if stored.manifest and request.args.get("multipart-manifest") != "get":
+                data, headers["ETag"] = large_objects.assemble(self.model, caller, account, stored)
+                headers[_manifest_header(stored)] = _manifest_value(stored)
         if caller is None and request.method == "GET":
             filename = request.args.get("filename") or obj.rsplit("/", 1)[-1]
             kind = "inline" if "inline" in request.args else "attachment"
@@ -427,12 +431,26 @@ class ObjectResponses:
             expected = request.headers.get("ETag", "").strip('"').lower()
             if expected and expected != hashlib.md5(data, usedforsecurity=False).hexdigest():
                 raise exceptions.unprocessable("Unprocessable Entity")
-            stored = self.model.put_object(
-                caller, account, container, obj, StoredObject(data, content_type, 0.0, metadata)
-            )
+            new = StoredObject(data, content_type, 0.0, metadata)
+            new.manifest = self._manifest_of(request, caller, account)
+            stored = self.model.put_object(caller, account, container, obj, new)
         return empty_response(
             201, {"ETag": stored.etag, "Last-Modified": http_date(stored.timestamp)}
         )
+
+    def _manifest_of(
+        self, request: Request, caller: Caller | None, account: str
+    ) -> tuple[str, object] | None:
+        """A large object's manifest from a PUT's headers or query, checked; or None."""
+        if request.args.get("multipart-manifest") == "put":
+            body = request.get_data()
+            return large_objects.SLO, large_objects.parse_slo_manifest(
+                self.model, caller, account, body
+            )
+        dlo = request.headers.get("X-Object-Manifest")
+        if dlo:
+            return large_objects.DLO, dlo.lstrip("/")
+        return None
 
     def object_copy(
         self, ctx: RequestContext, request: Request, account: str, container: str, obj: str
@@ -531,6 +549,16 @@ def _split_location(value: str, header: str) -> tuple[str, str]:
             f"{header} header must be of the form <container name>/<object name>"
         )
     return container, name
+
+
+def _manifest_header(stored: StoredObject) -> str:
+    return (
+        "X-Object-Manifest" if stored.manifest[0] == large_objects.DLO else "X-Static-Large-Object"
+    )
+
+
+def _manifest_value(stored: StoredObject) -> str:
+    return str(stored.manifest[1]) if stored.manifest[0] == large_objects.DLO else "True"
 
 
 def _iso(stamp: float) -> str:

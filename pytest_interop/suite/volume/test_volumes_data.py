@@ -1,7 +1,7 @@
 """What volumes carry: snapshots, clones, volumes made from an image, and uploads to an image.
 
 Capabilities: volumes-v{2,3}-snapshot-create-delete, -clone, -copy-image-to-volume, and
-volumes-v2-upload. Content is compared where the cloud lets the tester read a volume's bytes
+volumes-v{2,3}-upload. Content is compared where the cloud lets the tester read a volume's bytes
 back, which is an upload to the image service: two volumes of the same size uploaded the same
 way give images with the same checksum exactly when they hold the same bytes.
 """
@@ -165,12 +165,10 @@ def test_v3_volume_from_image_is_bootable_and_holds_the_image(volumes_v3, cloud,
     check_image_to_volume(volumes_v3, cloud, record_finding)
 
 
-# --- volumes-v2-upload -------------------------------------------------------------------------
+# --- volumes-v2-upload, volumes-v3-upload ----------------------------------------------------
 
 
-@pytest.mark.idempotent_id("fed7b0b0-a648-4fdd-bf1f-ec59c8497d9b")
-def test_v2_upload_makes_an_active_image_of_the_volume(volumes_v2, cloud):
-    box = volumes_v2
+def check_upload_makes_an_image(box: VolumeBox, cloud: Cloud) -> None:
     volume = box.volume(1, name=unique("upload"))
     name = unique("uploaded")
     image = box.upload(volume.id, image_name=name)
@@ -181,12 +179,15 @@ def test_v2_upload_makes_an_active_image_of_the_volume(volumes_v2, cloud):
     assert box.cloud.get_volume(volume.id).status == "available"  # back to usable
 
 
-@pytest.mark.idempotent_id("fa2c8abf-70c6-41b0-a243-8cbff63d7a36")
-def test_v2_image_uploaded_from_a_bootable_volume_boots_and_logs_in(
-    volumes_v2, cloud, keypair, record_finding
-):
-    box = volumes_v2
-    _source_image, volume = image_volume(box, cloud)
+def check_uploaded_image_boots(box: VolumeBox, cloud: Cloud, keypair, record_finding) -> None:
+    """A bootable volume uploaded to an image boots a server that logs in and runs the
+    system the volume held (its os-release names the source image's distribution)."""
+    source_image, volume = image_volume(box, cloud)
+    if comparable_content(box):
+        blank = box.volume(volume.size_gb)
+        assert content_checksum(box, volume.id) != content_checksum(box, blank.id), (
+            "the image uploaded from a bootable volume holds no more than a blank volume's"
+        )
     uploaded = box.upload(volume.id)
     image = cloud.get_image(uploaded.id)
     flavor = cloud.discover_flavor(image)
@@ -207,5 +208,40 @@ def test_v2_image_uploaded_from_a_bootable_volume_boots_and_logs_in(
         with connected_node(booted) as node:
             assert node.run(["true"]).ok
             record_finding("uploaded_image_login", booted.findings.get("ssh_login_user"))
+            release = node.run(["cat", "/etc/os-release"]).stdout
+            distro = {
+                k: v.strip('"')
+                for k, _, v in (line.partition("=") for line in release.splitlines())
+            }.get("ID")
+            record_finding("uploaded_image_distro", distro)
+            if source_image.os_distro:
+                assert distro == source_image.os_distro, (
+                    f"the server booted from the upload runs {distro!r}, the volume held "
+                    f"{source_image.os_distro!r}"
+                )
     finally:
         cloud.delete_server(server.id)
+
+
+@pytest.mark.idempotent_id("fed7b0b0-a648-4fdd-bf1f-ec59c8497d9b")
+def test_v2_upload_makes_an_active_image_of_the_volume(volumes_v2, cloud):
+    check_upload_makes_an_image(volumes_v2, cloud)
+
+
+@pytest.mark.idempotent_id("c56d483d-cdfe-4502-9a60-dd22155faaa9")
+def test_v3_upload_makes_an_active_image_of_the_volume(volumes_v3, cloud):
+    check_upload_makes_an_image(volumes_v3, cloud)
+
+
+@pytest.mark.idempotent_id("fa2c8abf-70c6-41b0-a243-8cbff63d7a36")
+def test_v2_image_uploaded_from_a_bootable_volume_boots_and_logs_in(
+    volumes_v2, cloud, keypair, record_finding
+):
+    check_uploaded_image_boots(volumes_v2, cloud, keypair, record_finding)
+
+
+@pytest.mark.idempotent_id("bcadc4ee-2603-4393-8f1a-ff9d6751760e")
+def test_v3_image_uploaded_from_a_bootable_volume_boots_and_logs_in(
+    volumes_v3, cloud, keypair, record_finding
+):
+    check_uploaded_image_boots(volumes_v3, cloud, keypair, record_finding)

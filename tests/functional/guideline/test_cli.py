@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_interop import shipped
 from pytest_interop.cli import main
+from pytest_interop.guideline.loading import available_guidelines
 from tests.unit.guideline.helpers import FIXTURES, fixture_data, write_json, write_suite
+
+SHIPPED = list(available_guidelines([shipped.GUIDELINES_DIR]))
 
 ROOT = Path(__file__).resolve().parents[3]
 CREATE_TEST = "tests/interop/compute/test_servers.py::test_server_create_is_active_and_reachable"
@@ -62,8 +66,8 @@ def test_list_marks_broken_files(project, capsys):
 
 def test_validate_ok_and_errors(project, capsys):
     code, out, _ = run(capsys, "validate")
-    # The project's three files and the three the package ships.
-    assert code == 0 and "6 file(s) checked, 0 invalid" in out
+    # The project's three files and the ones the package ships.
+    assert code == 0 and f"{3 + len(SHIPPED)} file(s) checked, 0 invalid" in out
     data = fixture_data("ours.json")
     data["capabilities"]["compute-servers-create"]["admin"] = "no"
     data["test_repositories"] = {}
@@ -207,8 +211,9 @@ def test_usage_errors_are_one_line_exit_2(project, capsys):
     cases = [
         (
             ["show", "2017.13"],
-            "unknown guideline '2017.13': available ids are 2017.01, 2098.01, 2099.01, "
-            "dns.2019.06, hybrid.2017.01, next",
+            "unknown guideline '2017.13': available ids are 2017.01, 2017.09, 2018.02, "
+            "2018.11, 2019.06, 2019.11, 2020.06, 2098.01, 2099.01, dns.2019.06, "
+            "hybrid.2017.01, hybrid.2020.06, next",
         ),
         (["show", "missing.json"], "guideline file missing.json not found"),
         (["lint", "2099.01", "--suite-dir", "nowhere"], "--suite-dir nowhere: not found"),
@@ -278,7 +283,7 @@ def test_guideline_dir_option_replaces_the_local_default(project, capsys, tmp_pa
     code, out, _ = run(capsys, "list", "--guideline-dir", str(elsewhere), "--format", "json")
     listed = [row["id"] for row in json.loads(out)]
     # ./guidelines is left out, the shipped guidelines stay
-    assert code == 0 and listed == ["2018.02", "2017.01", "next", "hybrid.2017.01"]
+    assert code == 0 and listed == ["2018.02", *(i for i in SHIPPED if i != "2018.02")]
     code, out, _ = run(
         capsys,
         "show",
@@ -291,3 +296,27 @@ def test_guideline_dir_option_replaces_the_local_default(project, capsys, tmp_pa
     assert code == 0 and out.startswith("guideline 2018.02 (schema 2.0)")
     code, _, err = run(capsys, "show", "2099.01", "--guideline-dir", str(elsewhere))
     assert code == 2 and f"searched {elsewhere}" in err
+
+
+def test_coverage_check_fails_on_a_capability_without_a_suite_test(project, capsys):
+    code, out, _ = run(capsys, "coverage", "2099.01", "--check")
+    assert code == 0 and "uncovered: 0" in out
+    data = fixture_data("ours.json")
+    data["capabilities"]["compute-servers-create"]["tests"][CREATE_TEST]["idempotent_id"] = (
+        "88888888-8888-4888-8888-888888888888"
+    )
+    write_json(project / "guidelines" / "2099.01.json", data)
+    code, out, _ = run(capsys, "coverage", "2099.01", "--check")
+    assert code == 1 and "uncovered: 1 (compute-servers-create)" in out
+    code, out, _ = run(capsys, "coverage", "2099.01")  # without --check: a report only
+    assert code == 0
+
+
+def test_coverage_of_every_shipped_guideline_leaves_nothing_uncovered(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    code = main(["guideline", "coverage", "--check", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and set(report["uncovered"]) == set(SHIPPED)
+    assert not any(report["uncovered"].values())

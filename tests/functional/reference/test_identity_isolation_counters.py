@@ -134,7 +134,7 @@ def test_cloud_config_and_clouds_yaml_work_with_openstacksdk(cloud, tmp_path, mo
     import yaml
 
     direct = openstack.connect(**cloud.cloud_config())  # the interop key is tolerated
-    assert {n.name for n in direct.network.networks()} == {"public"}
+    assert {n.name for n in direct.network.networks()} == {"public", "ext-net"}
     assert int(direct.config.config["interop"]["ssh_port"]) == cloud.ssh_port
     document = yaml.safe_load(cloud.clouds_yaml("mine"))
     assert document["clouds"]["mine"]["auth"]["auth_url"] == cloud.auth_url

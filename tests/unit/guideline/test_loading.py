@@ -239,11 +239,23 @@ def test_hybrid_add_on_statuses():
     assert "hybrid-node-public-address" in statuses
 
 
-def test_next_replaces_2017_01():
+def test_next_follows_the_published_draft():
     g = load_guideline("next", [REPO_GUIDELINES])
-    old = load_guideline("2017.01", [REPO_GUIDELINES])
-    assert g.replaces == "2017.01" and g.status == "draft"
-    assert g.capability_statuses() == old.capability_statuses()
+    assert g.replaces == "2018.02" and g.status == "draft"
+    assert "OpenStack Powered Compute" in g.targets()
+
+
+def test_2020_06_requires_78_capabilities_and_its_hybrid_names_it_as_base():
+    g = load_guideline("2020.06", [REPO_GUIDELINES])
+    statuses = g.capability_statuses()
+    assert sum(1 for s in statuses.values() if s == "required") == 78
+    assert g.status == "approved" and g.replaces == "2019.11"
+    hybrid = load_guideline("hybrid.2020.06", [REPO_GUIDELINES])
+    assert hybrid.required_platform_components == ("os_powered_compute",)
+    assert (
+        hybrid.capability_statuses()
+        == load_guideline("hybrid.2017.01", [REPO_GUIDELINES]).capability_statuses()
+    )
 
 
 def test_json_written_back_is_identical_model(tmp_path):
