@@ -180,7 +180,7 @@ def test_coverage(project, capsys):
     code, out, _ = run(capsys, "coverage", "2099.01")
     assert code == 0 and "required: 2/2 capabilities" in out
     code, out, _ = run(capsys, "coverage", str(FIXTURES / "defcore-2.0.json"), "--format", "json")
-    assert json.loads(out)["matched_by"] == "capability name"
+    assert json.loads(out)["reports"][0]["matched_by"] == "capability name"
 
 
 def test_lint_exit_codes(project, capsys):
