@@ -21,6 +21,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.clouds.cli",
     "pytest_interop.submission.cli",
     "pytest_interop.report.cli",
+    "pytest_interop.fleet",
 )
 
 USAGE_ERROR = 2
