@@ -89,11 +89,17 @@ def deselected_names(report: Mapping[str, Any]) -> dict[str, set[str]]:
     return names
 
 
+def left_out_count(report: Mapping[str, Any]) -> int:
+    """How many guideline tests (on any cloud) a report says were left out."""
+    entries = ((report.get("selection") or {}).get("deselected") or {}).values()
+    return len({entry.split("[", 1)[0] for cloud_entries in entries for entry in cloud_entries})
+
+
 def partial_refusal(report: Mapping[str, Any], where: str) -> str | None:
     """The one line that refuses a certification from a partial report, or None."""
     if not report.get("partial"):
         return None
-    left = len(set().union(*deselected_names(report).values()))
+    left = left_out_count(report)
     how = ", ".join((report.get("selection") or {}).get("narrowed_by") or []) or "a selection"
     return (
         f"{where} is a partial run ({how} left out {left} guideline tests; verdict "

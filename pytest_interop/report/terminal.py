@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_interop.partial import deselected_names
+from pytest_interop.partial import deselected_names, left_out_count
 
 RESULT_MARKS = {
     "passed": "PASS",
@@ -78,9 +78,7 @@ def partial_lines(report: Mapping[str, Any]) -> list[str]:
     if report.get("partial"):
         selection = report["selection"]
         left_out = deselected_names(report)
-        count = len(
-            {entry.split("[", 1)[0] for v in selection["deselected"].values() for entry in v}
-        )
+        count = left_out_count(report)
         how = ", ".join(selection.get("narrowed_by") or []) or "a selection"
         on = f"{len(left_out)} clouds" if len(left_out) > 1 else next(iter(left_out), "")
         lines.append(

@@ -19,6 +19,7 @@ from pytest_interop.errors import GuidelineError
 from pytest_interop.guideline.loading import available_guidelines, load_guideline
 from pytest_interop.guideline.model import Guideline
 from pytest_interop.report.json_report import validate_report
+from pytest_interop.report.merge import merged_lines, merged_problems
 from pytest_interop.submission import signing
 from pytest_interop.submission.bundle import (
     DEFAULT_GUIDELINE_DIRS,
@@ -293,8 +294,12 @@ def verify_submission(
             [f"{REPORT_NAME}: {p}" for p in schema_problems[:5]]
             + (["(more schema errors left out)"] if len(schema_problems) > 5 else [])
             + ([f"{REPORT_NAME}: the run was interrupted"] if report.get("interrupted") else [])
-            + ([partial.partial_refusal(report, REPORT_NAME)] if report.get("partial") else []),
-            [f"{REPORT_NAME}: run {report.get('run_id')}, {len(report['outcomes'])} outcomes"]
+            + ([partial.partial_refusal(report, REPORT_NAME)] if report.get("partial") else [])
+            + [f"{REPORT_NAME}: {p}" for p in ([] if schema_problems else merged_problems(report))],
+            [
+                f"{REPORT_NAME}: run {report.get('run_id')}, {len(report['outcomes'])} outcomes",
+                *merged_lines(report),
+            ]
             if not schema_problems
             else [],
         )
