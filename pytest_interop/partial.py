@@ -218,7 +218,7 @@ def _present_in_suite(config: pytest.Config, run: InteropRun, names: set[str]) -
     tests = {test.name: test for selection in run.selections for test in selection.tests_to_run()}
     found: dict[str, str] = {}
     for root, directory in _full_run_roots(config):
-        if not directory.is_dir():
+        if not directory.is_dir() or not names - set(found):
             continue
         index = scan_suite(root, [directory])
         by_id = index.by_idempotent_id()

@@ -14,7 +14,7 @@ from pytest_interop.report.json_report import load_report, validate_report
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "report", help="render reports from a run's JSON report", description=__doc__
+        "report", help="render or merge runs' JSON reports", description=__doc__
     )
     commands = parser.add_subparsers(dest="report_command", metavar="FORMAT", required=True)
     html = commands.add_parser(

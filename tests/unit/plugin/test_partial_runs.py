@@ -35,10 +35,15 @@ def _assert_partial(report: dict, narrowed_by: list[str]) -> None:
 
 
 def test_k_leaves_tests_out_and_the_verdict_is_incomplete(synth):
-    result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "-k", "test_create")
+    result = synth.runpytest(
+        "--guideline=2099.01", "--cloud=memory:ok", "-k", "test_create", "--interop-html=r.html"
+    )
     assert result.ret == EXIT_INCOMPLETE, result.stdout.str()
     report = load_report(synth)
     _assert_partial(report, ["-k test_create"])
+    page = (synth.path / "r.html").read_text()
+    assert "PARTIAL run (-k test_create)" in page
+    assert ">deselected</span>" in page
     assert _verdicts(report) == {"memory:ok": "incomplete"}
     deselected = report["selection"]["deselected"]["memory:ok"]
     assert NODE + "test_lock[memory:ok]" in deselected
@@ -155,6 +160,19 @@ def test_last_failed_reruns_only_failures_and_is_partial(synth):
         "memory:ok": [NODE + name for name in ("test_create", "test_infra", "test_new_name")]
     }
     result.stdout.fnmatch_lines(["  NOT RUN (deselected) 2 required or deprecated capabilities"])
+
+
+def test_stepwise_leaves_the_tests_before_the_last_failure_out(synth):
+    with_cache(synth)
+    first = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "--sw")
+    # Stepwise stops at the first failure (the flagged test): an interrupted run's exit.
+    assert first.ret == pytest.ExitCode.INTERRUPTED
+    result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "--sw")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = load_report(synth)
+    _assert_partial(report, ["--sw"])
+    assert _verdicts(report) == {"memory:ok": "incomplete"}
+    assert report["selection"]["deselected"] == {"memory:ok": [NODE + "test_create[memory:ok]"]}
 
 
 def _vendor_key(tmp_path) -> str:
