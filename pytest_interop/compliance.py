@@ -26,6 +26,7 @@ MISSING, NOT_RUN = "missing", "not_run"
 INFRASTRUCTURE = "infrastructure"
 
 COMPLIANT, NOT_COMPLIANT = "compliant", "not compliant"
+INCOMPLETE = "incomplete"  # a partial run: the user left tests out (pytest_interop.partial)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interop import compliance, scheduling, sharding, sharing, shipped
+from pytest_interop import compliance, partial, scheduling, sharding, sharing, shipped
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
@@ -247,6 +247,7 @@ def _start(config: pytest.Config, run: InteropRun) -> None:
     _guard_run(config, run)
     if run.has_guideline:
         _collect_suite_only(config, run)
+        config.pluginmanager.register(partial.SelectionWatcher(run), f"interop-partial-{id(run)}")
         scheduling.enable(config, run.durations)
 
 
@@ -512,6 +513,9 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         return
     run.missing.update(data.get("missing", []))
     run.renamed.update(data.get("renamed", {}))
+    for cloud, ids in data.get("deselected", {}).items():
+        run.deselected.setdefault(cloud, set()).update(ids)
+    run.narrowed_by = run.narrowed_by or list(data.get("narrowed_by", []))
     run.add_resource_totals(data.get("resources", {}))
     sharding.adopt(node.config, data.get("shard"))
 
@@ -534,6 +538,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "renamed": run.renamed,
             "resources": totals,
             "shard": sharding.record(config),
+            "deselected": {cloud: sorted(ids) for cloud, ids in run.deselected.items()},
+            "narrowed_by": run.narrowed_by,
         }
         return
     run.add_resource_totals(totals)
@@ -569,6 +575,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     elif exitstatus in EXIT_BY_VERDICT:
         compliant = all(v.compliant for v in run.verdicts or [])
         session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
+        session.exitstatus = partial.exit_status(run.verdicts or []) or session.exitstatus
 
 
 @contextlib.contextmanager
@@ -592,7 +599,7 @@ def _write_renderings(config: pytest.Config, run: InteropRun) -> None:
         from pytest_interop.report.html import write_html
 
         run.html_path = write_html(Path(base, config.option.interop_html), run.report)
-    if config.option.submission and not run.interrupted:
+    if config.option.submission and not run.interrupted and not run.report.get("partial"):
         from pytest_interop.submission import create_submission
 
         junit = getattr(config.option, "xmlpath", None)
@@ -647,6 +654,8 @@ def _build_report(run: InteropRun, outcomes: list[compliance.TestOutcome]) -> di
         outcomes=outcomes,
         missing=sorted(run.missing),
         renamed=run.renamed,
+        deselected=partial.still_left_out(run.deselected, outcomes),
+        narrowed_by=run.narrowed_by,
     )
 
 
@@ -676,3 +685,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(f"{label}: {os.path.relpath(path)}")
     if run.interrupted and config.option.submission:
         terminalreporter.write_line("submission: not written, the run was interrupted")
+    elif report.get("partial") and config.option.submission:
+        terminalreporter.write_line("submission: not written, the run was partial")

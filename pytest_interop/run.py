@@ -113,6 +113,9 @@ class InteropRun:
         self.records: dict[str, ItemRecord] = {}
         self.missing: set[str] = set()
         self.renamed: dict[str, str] = {}
+        # Guideline tests the user left out, per cloud (pytest_interop.partial), and how.
+        self.deselected: dict[str, set[str]] = {}
+        self.narrowed_by: list[str] = []
         self.resources: dict[str, dict[str, int]] = {}
         self.interrupted = False
         self.cleanup_interrupted = False  # a second interrupt stopped the clean-up
@@ -273,8 +276,10 @@ class InteropRun:
         """The verdicts, from ``outcomes`` when the caller already made them (else made here)."""
         if outcomes is None:
             outcomes = self.outcomes()
-        self.verdicts = compliance.evaluate(
-            self.selections, self.cloud_names, outcomes, self.missing
+        from pytest_interop import partial
+
+        self.verdicts = partial.evaluate(
+            self.selections, self.cloud_names, outcomes, self.missing, self.deselected
         )
         return self.verdicts
 

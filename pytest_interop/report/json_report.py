@@ -94,7 +94,12 @@ def build_report(
     outcomes: Sequence[compliance.TestOutcome],
     missing: Sequence[str],
     renamed: Mapping[str, str],
+    deselected: Mapping[str, Sequence[str]] | None = None,
+    narrowed_by: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """``deselected``: per cloud, the guideline tests the user left out that never ran
+    (pytest_interop.partial); any makes the report ``partial``."""
+    deselected = {cloud: sorted(ids) for cloud, ids in sorted((deselected or {}).items()) if ids}
     return {
         "format": REPORT_FORMAT,
         "tool": {"name": "pytest-interop", "version": __version__, "pytest": pytest.__version__},
@@ -115,6 +120,7 @@ def build_report(
         "finished": finished,
         "duration_seconds": round(duration_seconds, 3),
         "interrupted": interrupted,
+        "partial": bool(deselected),
         "clouds": [
             _cloud_dict(
                 v,
@@ -123,7 +129,12 @@ def build_report(
             )
             for v in verdicts
         ],
-        "selection": {"missing": sorted(missing), "renamed": dict(sorted(renamed.items()))},
+        "selection": {
+            "missing": sorted(missing),
+            "renamed": dict(sorted(renamed.items())),
+            "deselected": deselected,
+            "narrowed_by": list(narrowed_by) if deselected else [],
+        },
         "outcomes": [o.to_dict() for o in sorted(outcomes, key=lambda o: o.nodeid)],
     }
 
