@@ -36,6 +36,7 @@ UPDATE_KEY = "interop-update"
 RNDC_KEY = "interop-rndc"
 ALGORITHM = "hmac-sha256"
 START_TIMEOUT = 20.0
+BIND_DIR_VARIABLE = "INTEROP_BIND_DIR"
 INSTALL_HINT = "install BIND 9 (Debian: apt-get install bind9 bind9-utils)"
 
 
@@ -48,12 +49,21 @@ class NamedUnavailable(RuntimeError):
 
 
 def find_tools() -> tuple[str, str]:
-    """The paths of ``named`` and ``rndc`` (PATH, then /usr/sbin), or NamedUnavailable."""
+    """The paths of ``named`` and ``rndc``, or NamedUnavailable saying which is missing.
+
+    Looked for in ``$INTEROP_BIND_DIR`` alone when it is set, else on PATH and in the sbin
+    directories (not on a normal user's PATH on Debian).
+    """
+    where = os.environ.get(BIND_DIR_VARIABLE)
+    search = where if where is not None else None
     found = []
     for tool in ("named", "rndc"):
-        path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/local/sbin")
+        path = shutil.which(tool, path=search)
+        if path is None and where is None:
+            path = shutil.which(tool, path="/usr/sbin:/usr/local/sbin")
         if path is None:
-            raise NamedUnavailable(f"BIND 9's {tool} is not installed here; {INSTALL_HINT}")
+            place = f"in {BIND_DIR_VARIABLE}={where}" if where is not None else "installed here"
+            raise NamedUnavailable(f"BIND 9's {tool} is not {place}; {INSTALL_HINT}")
         found.append(path)
     return found[0], found[1]
 
