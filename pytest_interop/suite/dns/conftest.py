@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 from pytest_interop.clouds.base import Cloud, ResourceNotFound
 from pytest_interop.clouds.dns import DnsFacet, DnsZone, answers, query
 
-SERVE_TIMEOUT = 120.0  # from an ACTIVE change to every listed server answering with it
+# From an ACTIVE change to every listed server answering with it (seconds).
+SERVE_TIMEOUT = float(os.environ.get("INTEROP_DNS_SERVE_TIMEOUT", "120"))
 
 
 @pytest.fixture(scope="session")
