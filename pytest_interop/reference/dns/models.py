@@ -143,8 +143,6 @@ class DnsModel:
         self.zones: dict[str, Zone] = {}
         self.recordsets: dict[str, RecordSet] = {}
         self.quotas: dict[str, dict[str, int]] = {}
-        self.exports: dict[str, dict[str, Any]] = {}
-        self.imports: dict[str, dict[str, Any]] = {}
         self.unavailable: str | None = None
         self.server: NamedServer | None = None
         self.port = 0

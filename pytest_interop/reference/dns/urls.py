@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pytest_interop.reference.core.routing import Route, route
 from pytest_interop.reference.dns.responses import DnsResponses
+from pytest_interop.reference.dns.tasks import ZoneTasks
 
 if TYPE_CHECKING:
     from pytest_interop.reference.state import CloudState
@@ -15,6 +16,7 @@ SERVICE = "dns"
 
 def routes(state: CloudState) -> list[Route]:
     api = DnsResponses(state)
+    tasks = ZoneTasks(state)
     table = [
         ("/zones", "GET", api.list_zones, {}),
         ("/zones", "POST", api.create_zone, {}),
@@ -34,7 +36,20 @@ def routes(state: CloudState) -> list[Route]:
         ("/quotas/<project_id>", "PATCH", api.update_quotas, {}),
         ("/quotas/<project_id>", "DELETE", api.reset_quotas, {}),
         ("/limits", "GET", api.limits, {}),
+        ("/zones/<zone_id>/tasks/export", "POST", tasks.create_export, {}),
+        ("/zones/tasks/imports", "POST", tasks.create_import, {}),
+        ("/zones/tasks/imports", "GET", tasks.list_imports, {}),
+        ("/zones/tasks/imports/<task_id>", "GET", tasks.get_import, {}),
+        ("/zones/tasks/imports/<task_id>", "DELETE", tasks.delete_import, {}),
     ]
+    # Designate's path is .../exports/...; openstacksdk's ZoneExport says .../export/...
+    for exports in ("/zones/tasks/exports", "/zones/tasks/export"):
+        table += [
+            (exports, "GET", tasks.list_exports, {}),
+            (f"{exports}/<task_id>", "GET", tasks.get_export, {}),
+            (f"{exports}/<task_id>", "DELETE", tasks.delete_export, {}),
+            (f"{exports}/<task_id>/export", "GET", tasks.export_text, {}),
+        ]
     found = [route(SERVICE, "/dns", "GET", api.versions, authenticated=False, faults=False)]
     found.extend(
         route(SERVICE, "/dns/v2" + path, methods, handler, **options)
