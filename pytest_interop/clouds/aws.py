@@ -39,6 +39,7 @@ from pytest_interop.clouds.base import (
     VolumeAttachment,
     VolumeSnapshot,
 )
+from pytest_interop.clouds.dns import DNS_KINDS, DnsFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.resources import (
@@ -1438,7 +1439,18 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
             return self._delete_ebs_record(record)
         if record.kind == CONTAINER_KIND:
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
+        if record.kind in DNS_KINDS:
+            return self.dns.delete_ledger_record(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
+
+    # -- DNS (Route 53: pytest_interop.clouds.aws_dns) ----------------------------------------
+    @property
+    def dns(self) -> DnsFacet:
+        from pytest_interop.clouds.aws_dns import Route53Dns
+
+        if getattr(self, "_dns", None) is None:
+            self._dns = Route53Dns(self)
+        return self._dns
 
     def cleanup_run(self) -> CleanupSummary:
         if self.ledger is None:
@@ -1520,4 +1532,5 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
                 )
         self._volume_leftovers(ours, attempt)
         self._container_leftovers(ours, attempt)
+        self.dns.leftovers(ours, attempt)
         return summary

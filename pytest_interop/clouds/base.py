@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_interop.errors import NotApplicable
 
 if TYPE_CHECKING:
+    from pytest_interop.clouds.dns import DnsFacet
     from pytest_interop.resources import CleanupSummary, LedgerRecord, ResourceLedger
 
 DEFAULT_BOOT_TIMEOUT = 600.0
@@ -812,3 +813,9 @@ class Cloud:
         """Make ``container/name`` read as the concatenation of the objects named
         ``segment_prefix``... in ``container``, in name order (Swift DLO)."""
         raise self._lacks("large objects assembled by name prefix")
+
+    # -- DNS (zones and record sets: pytest_interop.clouds.dns) ---------------------------
+    @property
+    def dns(self) -> DnsFacet:
+        """The cloud's DNS service; NotApplicable, with the reason, where it has none."""
+        raise self._lacks("DNS service")

@@ -35,10 +35,11 @@ from pytest_interop.clouds.base import (
     VolumeAttachment,
     VolumeSnapshot,
 )
+from pytest_interop.clouds.dns import DNS_KINDS, DnsFacet
 from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
-from pytest_interop.errors import ConfigurationError, InfrastructureError
+from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.redaction import secret_values
 from pytest_interop.resources import (
     CREATED_AT_KEY,
@@ -1471,7 +1472,27 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
         if record.kind in ("volume", "volume_snapshot", "image"):
             return self._delete_block_record(record)
+        if record.kind in DNS_KINDS:
+            return self.dns.delete_ledger_record(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
+
+    # -- DNS (Designate: pytest_interop.clouds.openstack_dns) ---------------------------------
+    @property
+    def dns(self) -> DnsFacet:
+        from pytest_interop.clouds.openstack_dns import DesignateDns
+
+        reason = self._interop.get("dns_unavailable")
+        if reason:
+            raise NotApplicable(f"cloud {self.name!r} serves no DNS: {reason}")
+        if getattr(self, "_dns", None) is None:
+            try:
+                endpoint = self._conn.dns.get_endpoint()
+            except Exception:
+                endpoint = None
+            if not endpoint:
+                raise NotApplicable(f"cloud {self.name!r} has no dns (Designate) endpoint")
+            self._dns = DesignateDns(self)
+        return self._dns
 
     def cleanup_run(self) -> CleanupSummary:
         if self.ledger is None:
@@ -1549,4 +1570,6 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                 )
         self._volume_leftovers(ours, attempt)
         self._container_leftovers(ours, attempt)
+        with contextlib.suppress(NotApplicable):  # a cloud without DNS has no zones of ours
+            self.dns.leftovers(ours, attempt)
         return summary

@@ -259,6 +259,7 @@ class ReferenceAws:
                 "elastic_ips": len(backend.addresses),
                 "key_pairs": len(backend.key_pairs),
                 "buckets": len(self._s3_backend().buckets),
+                "hosted_zones": len(self._route53_backend().zones),
             }
         counts["machines"] = len(self._machines.machines()) if self._machines else 0
         return counts
@@ -270,6 +271,12 @@ class ReferenceAws:
 
         return ec2_backends[DEFAULT_ACCOUNT_ID][self.region]
 
+    def _route53_backend(self) -> Any:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.route53.models import route53_backends
+
+        return route53_backends[DEFAULT_ACCOUNT_ID]["global"]
+
     def _s3_backend(self) -> Any:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.s3.models import s3_backends
@@ -279,6 +286,7 @@ class ReferenceAws:
     def _reset_moto(self) -> None:
         self._backend().reset()
         self._s3_backend().reset()
+        self._route53_backend().reset()
 
     # -- the middleware -------------------------------------------------------------------------
     def _middleware(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:

@@ -19,6 +19,8 @@ from pytest_interop.reference.compute import urls as compute_urls
 from pytest_interop.reference.compute.machines_glue import MachineGlue, pick_ssh_port
 from pytest_interop.reference.compute.models import DEFAULT_QUOTAS
 from pytest_interop.reference.core.app import ReferenceApp
+from pytest_interop.reference.dns import exceptions as dns_errors
+from pytest_interop.reference.dns import urls as dns_urls
 from pytest_interop.reference.faults import FaultSettings
 from pytest_interop.reference.identity import exceptions as identity_errors
 from pytest_interop.reference.identity import urls as identity_urls
@@ -51,6 +53,7 @@ SERVICES = (
     (network_urls, network_errors.error_factory),
     (volume_urls, volume_errors.error_factory),
     (object_urls, object_errors.error_factory),
+    (dns_urls, dns_errors.error_factory),
     (admin_urls, None),
 )
 
@@ -209,8 +212,15 @@ class ReferenceCloud:
             "region_name": self.state.region,
             "identity_api_version": "3",
             "interface": "public",
-            "interop": {"ssh_port": self.ssh_port, "profile": self.profile.name},
+            "interop": {"ssh_port": self.ssh_port, "profile": self.profile.name, **self._dns()},
         }
+
+    def _dns(self) -> dict[str, Any]:
+        """Where the listed name servers answer (they are in no public DNS), or why none do."""
+        dns = self.state.dns
+        if dns.unavailable:
+            return {"dns_unavailable": dns.unavailable}
+        return {"name_servers": dns.name_servers}
 
     def cloud_config(self, name: str = "reference") -> dict[str, Any]:
         """An openstacksdk cloud config for the tester's (non-admin) user.

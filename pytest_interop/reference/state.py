@@ -10,6 +10,7 @@ from pytest_interop.reference.compute.machines_glue import MachineGlue
 from pytest_interop.reference.compute.models import ComputeModel
 from pytest_interop.reference.core.wire import RequestContext
 from pytest_interop.reference.counters import Counters
+from pytest_interop.reference.dns.models import DnsModel
 from pytest_interop.reference.faults import FaultInjector, FaultSettings
 from pytest_interop.reference.identity.models import IdentityModel, Project
 from pytest_interop.reference.image.models import ImageModel
@@ -40,6 +41,8 @@ CATALOG = (
     CatalogService("c0a8", "volumev2", "cinderv2", "/volume/v2"),
     CatalogService("c0a6", "object-store", "swift", "/object/v1/AUTH_{project_id}"),
 )
+# Designate: listed only where its name server can run (see DnsModel.unavailable)
+DNS_SERVICE = CatalogService("c0a9", "dns", "designate", "/dns")
 
 
 class CloudState:
@@ -62,6 +65,9 @@ class CloudState:
         self.compute = ComputeModel(self)
         self.volume = VolumeModel(self)
         self.object = ObjectModel(self)
+        self.dns = DnsModel(self)
+        if self.dns.unavailable is None:
+            self.catalog.append(DNS_SERVICE)
         self._bootstrapped = False
 
     def catalog_services(self) -> list[CatalogService]:
@@ -120,6 +126,7 @@ class CloudState:
             live["images"] = images
             live.update(self.volume.live_counts())
             live.update(self.object.live_counts())
+            live.update(self.dns.live_counts())
             live["tokens"] = {"all": len(self.identity.tokens)}
             names = {pid: project.name for pid, project in self.identity.projects.items()}
         snapshot["live"] = live
@@ -127,6 +134,7 @@ class CloudState:
         return snapshot
 
     def close(self) -> None:
+        self.dns.close()
         self.scheduler.stop()
         self.machines.close()
         self.network.release_all()

@@ -212,7 +212,7 @@ def test_usage_errors_are_one_line_exit_2(project, capsys):
         (
             ["show", "2017.13"],
             "unknown guideline '2017.13': available ids are 2017.01, 2017.09, 2018.02, "
-            "2018.11, 2019.06, 2019.11, 2020.06, 2098.01, 2099.01, dns.2019.06, "
+            "2018.11, 2019.06, 2019.11, 2020.06, 2098.01, 2099.01, dns.2019.06, dns.2020.06, "
             "hybrid.2017.01, hybrid.2020.06, next",
         ),
         (["show", "missing.json"], "guideline file missing.json not found"),

@@ -106,6 +106,35 @@ def test_committed_guidelines_are_what_the_tool_writes():
 def test_mapping_names_only_capabilities_the_published_guidelines_define():
     mapping = json.loads(derive_guidelines.TESTS_FILE.read_text())
     shipped = set()
-    for path in derive_guidelines.GUIDELINES.glob("*.json"):
+    for path in [
+        *derive_guidelines.GUIDELINES.glob("*.json"),
+        *derive_guidelines.GUIDELINES.glob("add-ons/*.json"),
+    ]:
         shipped |= set(json.loads(path.read_text())["capabilities"])
     assert set(mapping["capabilities"]) <= shipped
+
+
+def test_a_published_add_on_keeps_its_add_ons_and_names_its_base_by_id():
+    add_on = published()
+    del add_on["platforms"]
+    add_on["add-ons"] = {
+        "DNS": {
+            "description": "OpenStack Powered with DNS",
+            "components": [{"name": "os_powered_compute"}],
+            "required_platform_components": [
+                {
+                    "name": "os_powered_compute",
+                    "source": "http://opendev.org/openstack/interop/2020.06.json",
+                }
+            ],
+        }
+    }
+    replaced = {"capabilities": {"gone": {"achievements": [], "admin": True, "description": "G"}}}
+    ours = derive_guidelines.derive(add_on, "dns.2099.01", MAPPING, replaced)
+    assert "platforms" not in ours
+    assert ours["metadata"]["source"] == "pytest_interop/guidelines/add-ons/dns.2099.01.json"
+    (dns,) = ours["add-ons"].values()
+    assert dns["required_platform_components"] == [
+        {"name": "os_powered_compute", "source": "2020.06"}
+    ]
+    assert add_on["add-ons"]["DNS"]["required_platform_components"][0]["source"].endswith(".json")
