@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 ErrorFactory = Callable[[str, int], ApiError]
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Keystone checks its own rules (identity/policy.py): a reader still revokes its own token.
+SELF_POLICED = frozenset({"identity", "admin"})
 
 
 class ReferenceApp:
@@ -112,4 +115,13 @@ class ReferenceApp:
         context.roles = tuple(token.roles)
         if route.admin_only and not context.is_admin:
             raise self._error(route.service, "This action requires the admin role.", 403)
+        if (
+            request.method in WRITE_METHODS
+            and route.service not in SELF_POLICED
+            and not {"admin", "member"} & set(context.roles)
+        ):
+            # The services' default policies (project_member_api): a reader only reads.
+            raise self._error(
+                route.service, f"Policy doesn't allow {route.template} to be performed.", 403
+            )
         return context
