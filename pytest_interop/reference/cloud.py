@@ -238,8 +238,11 @@ class ReferenceCloud:
         return self._config(username, password, project)
 
     def clouds_yaml(self, name: str = "reference") -> str:
+        # ``<name>-admin``: the admin account, for operator tools (openstack CLI, Tempest)
+        admin = {k: v for k, v in self.admin_cloud_config().items() if k != "interop"}
         return yaml.safe_dump(
-            {"clouds": {name: copy.deepcopy(self.cloud_config(name))}}, sort_keys=False
+            {"clouds": {name: copy.deepcopy(self.cloud_config(name)), f"{name}-admin": admin}},
+            sort_keys=False,
         )
 
     # tenants and counters --------------------------------------------------------------
