@@ -107,11 +107,14 @@ class ReferenceApp:
             raise self._error(
                 route.service, "The request you have made requires authentication.", 401
             )
+        if token.project is None and route.service not in SELF_POLICED:
+            # an unscoped token is good for Keystone only, as the services' auth middleware says
+            raise self._error(route.service, "The request you have made requires a scope.", 401)
         context.token_id = token.id
         context.user_id = token.user.id
         context.user_name = token.user.name
-        context.project_id = token.project.id
-        context.project_name = token.project.name
+        context.project_id = token.project.id if token.project else ""
+        context.project_name = token.project.name if token.project else ""
         context.roles = tuple(token.roles)
         if route.admin_only and not context.is_admin:
             raise self._error(route.service, "This action requires the admin role.", 403)

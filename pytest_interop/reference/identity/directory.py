@@ -100,8 +100,9 @@ class Directory:
 
     def _revoke_tokens(self, *, user_id: str | None = None, project_id: str | None = None) -> None:
         for token_id, token in list(self.model.tokens.items()):
+            scoped_to = token.project.id if token.project else None
             if (user_id is None or token.user.id == user_id) and (
-                project_id is None or token.project.id == project_id
+                project_id is None or scoped_to == project_id
             ):
                 del self.model.tokens[token_id]
 

@@ -83,14 +83,15 @@ class Role:
 class Token:
     id: str
     user: User
-    project: Project
+    project: Project | None  # None: an unscoped token, good for Keystone only
     roles: list[str]
     issued_at: dt.datetime
     expires_at: dt.datetime
     audit_id: str = field(default_factory=lambda: secrets.token_urlsafe(16)[:22])
 
     def __repr__(self) -> str:
-        return f"Token(user={self.user.name!r}, project={self.project.name!r})"
+        project = self.project.name if self.project else None
+        return f"Token(user={self.user.name!r}, project={project!r})"
 
 
 class IdentityModel:
@@ -204,10 +205,10 @@ class IdentityModel:
             if user is None or not user.enabled or not user.check_password(password):
                 raise exceptions.unauthorized("The request you have made requires authentication.")
             project = self._scope_project(auth.get("scope"), user)
-            if not project.enabled:
+            if project is not None and not project.enabled:
                 raise exceptions.unauthorized(f"Project {project.id} is disabled.")
-            roles = self.roles_of(user, project)
-            if not roles:
+            roles = self.roles_of(user, project) if project is not None else []
+            if project is not None and not roles:
                 raise exceptions.unauthorized(
                     f"User {user.id} has no access to project {project.id}."
                 )
@@ -223,11 +224,13 @@ class IdentityModel:
             self.tokens[token.id] = token
             return token
 
-    def _scope_project(self, scope: dict | None, user: User) -> Project:
+    def _scope_project(self, scope: dict | None, user: User) -> Project | None:
         if not scope or "project" not in scope:
+            # Keystone scopes to the default project if the user has a role there, and
+            # otherwise issues an unscoped token.
             project = self.projects.get(user.default_project_id)
-            if project is None:
-                raise exceptions.unauthorized("The user has no default project.")
+            if project is None or not self.direct_roles(user, project):
+                return None
             return project
         reference = scope["project"] or {}
         project = None

@@ -51,8 +51,7 @@ class IdentityResponses:
     def _token_body(self, ctx: RequestContext, token: Token, *, catalog: bool = True) -> dict:
         user, project = token.user, token.project
         domain = self.model.domains[user.domain_id]
-        project_domain = self.model.domains[project.domain_id]
-        body = {
+        body: dict = {
             "methods": ["password"],
             "user": {
                 "id": user.id,
@@ -63,14 +62,25 @@ class IdentityResponses:
             "audit_ids": [token.audit_id],
             "issued_at": isotime(token.issued_at, micro=True),
             "expires_at": isotime(token.expires_at, micro=True),
-            "project": {
-                "id": project.id,
-                "name": project.name,
-                "domain": {"id": project_domain.id, "name": project_domain.name},
-            },
-            "is_domain": False,
-            "roles": [{"id": self.model.roles[name].id, "name": name} for name in token.roles],
         }
+        if project is None:  # unscoped: no project, roles or catalog
+            return {"token": body}
+        project_domain = self.model.domains[project.domain_id]
+        body.update(
+            {
+                "project": {
+                    "id": project.id,
+                    "name": project.name,
+                    "domain": {"id": project_domain.id, "name": project_domain.name},
+                },
+                "is_domain": False,
+                "roles": [
+                    {"id": self.model.roles[name].id, "name": name}
+                    for name in token.roles
+                    if name in self.model.roles
+                ],
+            }
+        )
         if catalog:
             body["catalog"] = self.catalog(ctx, project.id)
         return {"token": body}
@@ -142,6 +152,10 @@ class IdentityResponses:
         return empty_response()
 
     def auth_catalog(self, ctx: RequestContext, request: Request) -> Response:
+        if not ctx.project_id:
+            raise exceptions.KeystoneError(
+                "A project-scoped token is required to produce a service catalog.", 403
+            )
         return json_response(
             {
                 "catalog": self.catalog(ctx),

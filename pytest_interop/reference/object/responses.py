@@ -132,7 +132,7 @@ class ObjectResponses:
         if not token_id:
             return Caller()
         token = self.state.identity.validate_token(token_id)
-        if token is None:
+        if token is None or token.project is None:  # unscoped tokens carry no account
             raise exceptions.unauthorized()
         return Caller(
             project_id=token.project.id,

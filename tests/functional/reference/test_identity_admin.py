@@ -188,3 +188,34 @@ def test_domain_must_be_disabled_before_deletion(cloud, admin_conn):
     identity.delete_domain(domain)
     with pytest.raises(os_exc.NotFoundException):
         identity.get_domain(domain.id)
+
+
+def test_user_without_a_default_project_gets_an_unscoped_token(cloud, admin_conn):
+    """Keystone's unscoped token: no project, roles or catalog; good for Keystone only."""
+    password = secrets.token_urlsafe(16)
+    user = admin_conn.identity.create_user(
+        name=_name("user"), password=password, domain_id="default"
+    )
+    try:
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {"user": {"id": user.id, "password": password}},
+                }
+            }
+        }
+        issued = requests.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=5)
+        assert issued.status_code == 201
+        token = issued.json()["token"]
+        assert token["user"]["id"] == user.id
+        assert not {"project", "roles", "catalog"} & set(token)
+        headers = {"X-Auth-Token": issued.headers["X-Subject-Token"]}
+        own = requests.get(f"{cloud.auth_url}/users/{user.id}", headers=headers, timeout=5)
+        assert own.status_code == 200
+        catalog = requests.get(f"{cloud.auth_url}/auth/catalog", headers=headers, timeout=5)
+        assert catalog.status_code == 403
+        servers = requests.get(f"{cloud.base_url}/compute/v2.1/servers", headers=headers, timeout=5)
+        assert servers.status_code == 401
+    finally:
+        admin_conn.identity.delete_user(user)
