@@ -530,6 +530,9 @@ class ObjectResponses:
         wants_json = args.get("format", "").lower() == "json" or (
             "format" not in args and "application/json" in request.headers.get("Accept", "")
         )
+        if request.method == "HEAD":  # Swift answers HEAD on an account or container with 204
+            kind = "application/json" if wants_json else "text/plain"
+            return empty_response(204, {**headers, "Content-Type": f"{kind}; charset=utf-8"})
         if wants_json:
             response = json_response(chosen, headers=headers)
             response.headers["Content-Type"] = "application/json; charset=utf-8"
