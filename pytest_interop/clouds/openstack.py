@@ -1534,15 +1534,21 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             except Exception as exc:
                 summary.leaked.append(f"{label}: {type(exc).__name__}: {exc}")
 
-        for item in self._call("neutron.floatingips.list", lambda: list(self._conn.network.ips())):
+        def listed(service: str, call: str, fn: Callable[[], list]) -> list:
+            # Only the services the catalog lists: an identity-only cloud has nothing else.
+            return self._call(call, fn) if self._conn.has_service(service) else []
+
+        for item in listed(
+            "network", "neutron.floatingips.list", lambda: list(self._conn.network.ips())
+        ):
             tags = _parse_tag_text(item.description)
             if ours(tags, None, _epoch(item.created_at)):
                 attempt(
                     f"floating_ip {item.floating_ip_address} ({item.id})",
                     lambda i=item.id: self._delete_floating_ip_if_there(i),
                 )
-        servers = self._call(
-            "nova.servers.list", lambda: list(self._conn.compute.servers(details=True))
+        servers = listed(
+            "compute", "nova.servers.list", lambda: list(self._conn.compute.servers(details=True))
         )
         for item in servers:
             if ours(dict(item.metadata or {}), item.name, _epoch(item.created_at)):
@@ -1550,7 +1556,9 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                     f"server {item.name} ({item.id})",
                     lambda i=item.id: self._delete_server_if_there(i),
                 )
-        for item in self._call("nova.keypairs.list", lambda: list(self._conn.compute.keypairs())):
+        for item in listed(
+            "compute", "nova.keypairs.list", lambda: list(self._conn.compute.keypairs())
+        ):
             if not item.name.startswith(prefix):
                 continue
             if cutoff is not None:
@@ -1558,8 +1566,10 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                 if not old_enough({}, _epoch(created)):
                     continue
             attempt(f"keypair {item.name}", lambda n=item.name: self._delete_keypair_if_there(n))
-        groups = self._call(
-            "neutron.security_groups.list", lambda: list(self._conn.network.security_groups())
+        groups = listed(
+            "network",
+            "neutron.security_groups.list",
+            lambda: list(self._conn.network.security_groups()),
         )
         for item in groups:
             tags = _parse_tag_text(item.description)
@@ -1568,8 +1578,10 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                     f"security_group {item.name} ({item.id})",
                     lambda g=item.id: self._delete_security_group_if_there(g),
                 )
-        self._volume_leftovers(ours, attempt)
-        self._container_leftovers(ours, attempt)
+        if self._conn.has_service("block-storage"):
+            self._volume_leftovers(ours, attempt)
+        if self._conn.has_service("object-store"):
+            self._container_leftovers(ours, attempt)
         with contextlib.suppress(NotApplicable):  # a cloud without DNS has no zones of ours
             self.dns.leftovers(ours, attempt)
         return summary

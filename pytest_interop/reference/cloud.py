@@ -136,9 +136,13 @@ class ReferenceCloud:
             identity.ensure_project(PEER_NAME, "Another tenant, for sharing tests")
             identity.add_user(PEER_NAME, PEER_NAME, self._peer_password)
             state.bootstrap(admin_project)
+            served = [entry for entry in SERVICES if self.profile.serves(entry[0].SERVICE)]
+            state.catalog = [
+                item for item in state.catalog if self.profile.serves(item.path.split("/")[1])
+            ]
             app = ReferenceApp(
                 state,
-                [item for urls, _ in SERVICES for item in urls.routes(state)],
+                [item for urls, _ in served for item in urls.routes(state)],
                 {urls.SERVICE: factory for urls, factory in SERVICES if factory is not None},
             )
             server = make_server(
@@ -244,8 +248,11 @@ class ReferenceCloud:
         return self._config(username, password, project)
 
     def clouds_yaml(self, name: str = "reference") -> str:
+        # ``<name>-admin``: the admin account, for operator tools (openstack CLI, Tempest)
+        admin = {k: v for k, v in self.admin_cloud_config().items() if k != "interop"}
         return yaml.safe_dump(
-            {"clouds": {name: copy.deepcopy(self.cloud_config(name))}}, sort_keys=False
+            {"clouds": {name: copy.deepcopy(self.cloud_config(name)), f"{name}-admin": admin}},
+            sort_keys=False,
         )
 
     # tenants and counters --------------------------------------------------------------

@@ -400,7 +400,7 @@ class ComputeModel:
                 description=description,
                 tags=list(body.get("tags", [])),
                 security_groups=groups,
-                admin_password=secrets.token_urlsafe(12),
+                admin_password=str(body.get("adminPass") or secrets.token_urlsafe(12)),
                 user_data=body.get("user_data"),
                 config_drive="True" if body.get("config_drive") else "",
                 access_ipv4=access.get(4, ""),
@@ -499,7 +499,7 @@ class ComputeModel:
         server.actions.append(
             InstanceAction(
                 action,
-                f"req-{uuid.uuid4()}",
+                ctx.request_id or f"req-{uuid.uuid4()}",
                 ctx.user_id,
                 ctx.project_id,
                 now,

@@ -128,9 +128,10 @@ class ImageModel:
             if key == "tag":
                 images = [image for image in images if wanted in image["tags"]]
                 continue
-            if key == "name" and wanted.startswith("in:"):
+            if key in ("name", "id") and wanted.startswith("in:"):
+                # Glance's ``in:`` operator (a comma-separated list), e.g. ``id=in:a,b``
                 names = set(wanted[3:].split(","))
-                images = [image for image in images if image.get("name") in names]
+                images = [image for image in images if image.get(key) in names]
                 continue
             images = [
                 image

@@ -132,7 +132,7 @@ class ObjectResponses:
         if not token_id:
             return Caller()
         token = self.state.identity.validate_token(token_id)
-        if token is None:
+        if token is None or token.project is None:  # unscoped tokens carry no account
             raise exceptions.unauthorized()
         return Caller(
             project_id=token.project.id,
@@ -530,6 +530,9 @@ class ObjectResponses:
         wants_json = args.get("format", "").lower() == "json" or (
             "format" not in args and "application/json" in request.headers.get("Accept", "")
         )
+        if request.method == "HEAD":  # Swift answers HEAD on an account or container with 204
+            kind = "application/json" if wants_json else "text/plain"
+            return empty_response(204, {**headers, "Content-Type": f"{kind}; charset=utf-8"})
         if wants_json:
             response = json_response(chosen, headers=headers)
             response.headers["Content-Type"] = "application/json; charset=utf-8"

@@ -29,6 +29,7 @@ PROTECTED = {
     "volumev3": "/volumes",
     "block-storage": "/volumes",
     "object-store": "",
+    "identity": "/v3/auth/catalog",  # Keystone itself: an identity-only cloud is checked too
 }
 
 
@@ -54,6 +55,8 @@ def test_deleted_token_is_refused_by_every_catalog_service(
                 path = path.removeprefix("/v2.0")
             if service_type == "image" and base.rstrip("/").endswith("/v2"):
                 path = path.removeprefix("/v2")
+            if service_type == "identity" and base.rstrip("/").endswith("/v3"):
+                path = path.removeprefix("/v3")
             urls[service_type] = base.rstrip("/") + path
     assert urls, f"the token's catalog has none of {sorted(PROTECTED)}"
     record_finding("services_checked", sorted(urls))
