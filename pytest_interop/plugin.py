@@ -430,9 +430,13 @@ def _cloud_param(item: pytest.Item) -> str | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = yield
+    run = _run(item.config)
+    if run is not None and (report.longrepr is not None or report.sections):
+        from pytest_interop.redaction import redact_test_report
+
+        redact_test_report(report, run.redactor)
     if report.when != "call" and report.passed:
         return report  # a passing setup or teardown adds nothing; reports stay small
-    run = _run(item.config)
     cloud = _cloud_param(item)
     if run is None or cloud is None:
         return report
