@@ -17,6 +17,7 @@ import pytest
 
 from pytest_interop import __version__, compliance
 from pytest_interop.guideline.model import Guideline
+from pytest_interop.outputs import refuse_non_regular
 
 REPORT_FORMAT = "pytest-interop/report/1"
 
@@ -135,6 +136,7 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     Readers see the old file or the whole new one, never half; on error nothing changes.
     """
     target = Path(path)
+    refuse_non_regular(target)  # a rename over a device node or FIFO would replace it
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
