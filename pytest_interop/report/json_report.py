@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 from pytest_interop import __version__, compliance
+from pytest_interop.documents import loads_json
 from pytest_interop.guideline.model import Guideline
 from pytest_interop.outputs import refuse_non_regular
 
@@ -165,4 +166,4 @@ def write_report(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        return loads_json(handle.read())  # NestingError (a ValueError) if absurdly deep
