@@ -27,6 +27,7 @@ from pytest_interop.run import (
     InteropRun,
     build_controller_run,
     build_worker_run,
+    run_journal_root,
 )
 from pytest_interop.selection import ID_MARKER, item_idempotent_id, select_items
 
@@ -221,6 +222,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.collectonly and not refs:
         return
     try:
+        _check_outputs(config)
         sharding.configure(config)
         dirs = _guideline_dirs(config)
         guidelines = _load_guidelines(refs, dirs)
@@ -238,6 +240,28 @@ def pytest_configure(config: pytest.Config) -> None:
     _start(config, run)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _check_outputs(config: pytest.Config) -> None:
+    """Every file and directory the run writes, tried before any test runs (exit 4)."""
+    from pytest_interop.outputs import check_run_outputs
+
+    option = config.option
+    report = option.interop_report or config.getini("interop_report") or DEFAULT_REPORT
+    journal = option.interop_journal_dir
+    check_run_outputs(
+        config.invocation_params.dir,
+        files=[
+            ("--interop-report", report),
+            ("--interop-html", option.interop_html),
+            ("--junitxml", getattr(option, "xmlpath", None)),
+        ],
+        directories=[
+            ("--interop-journal-dir", journal),
+            ("journal directory (TMPDIR)", None if journal else run_journal_root()),
+        ],
+        bundles=[("--submission", option.submission)],
+    )
 
 
 def _start(config: pytest.Config, run: InteropRun) -> None:
@@ -451,9 +475,13 @@ def _cloud_param(item: pytest.Item) -> str | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = yield
+    run = _run(item.config)
+    if run is not None and (report.longrepr is not None or report.sections):
+        from pytest_interop.redaction import redact_test_report
+
+        redact_test_report(report, run.redactor)
     if report.when != "call" and report.passed:
         return report  # a passing setup or teardown adds nothing; reports stay small
-    run = _run(item.config)
     cloud = _cloud_param(item)
     if run is None or cloud is None:
         return report

@@ -22,11 +22,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_interop.documents import loads_json
+
 TAG_KEY = "interop-run-id"
 CREATED_AT_KEY = "interop-created-at"  # epoch seconds, where a resource can carry it
 NAME_PREFIX = "interop-"
 
 INTENDED, CREATED, DELETED, LEAKED = "intended", "created", "deleted", "leaked"
+
+
+class JournalError(ValueError):
+    """A file given as a journal that holds no ledger record."""
 
 
 def run_prefix(run_id: str) -> str:
@@ -206,14 +212,17 @@ def read_journal(path: Path | str) -> Iterator[LedgerRecord]:
     Several ledgers may have appended to one file; records are keyed by (run, cloud, seq).
     """
     records: dict[tuple[str, str, int], LedgerRecord] = {}
-    with open(path, encoding="utf-8") as journal:
+    read = torn = 0
+    with open(path, encoding="utf-8", errors="replace") as journal:
         for raw in journal:
             try:
-                line = json.loads(raw)
-            except json.JSONDecodeError:
-                continue  # a line torn by the crash
-            key = (line["run_id"], line["cloud"], line["seq"])
-            event = line["event"]
+                line = loads_json(raw)
+                key = (line["run_id"], line["cloud"], line["seq"])
+                event = line["event"]
+            except (ValueError, TypeError, KeyError):
+                torn += 1  # a line torn by the crash
+                continue
+            read += 1
             if event == "intent":
                 records[key] = LedgerRecord(
                     line["seq"], line["kind"], line.get("name"), detail=line.get("detail") or {}
@@ -229,5 +238,7 @@ def read_journal(path: Path | str) -> Iterator[LedgerRecord]:
                     record.state = DELETED
                 elif event == "leaked":
                     record.state = LEAKED
+    if torn and not read:
+        raise JournalError(f"{path}: not a ledger journal (no line is a ledger record)")
     live = [r for r in records.values() if r.state in (INTENDED, CREATED, LEAKED)]
     yield from sorted(live, key=lambda r: r.seq, reverse=True)

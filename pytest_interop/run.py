@@ -303,6 +303,11 @@ def _message(report: pytest.TestReport) -> str:
 # -- building a run --------------------------------------------------------------------
 
 
+def run_journal_root() -> Path:
+    """Where runs journal by default (one directory per run id)."""
+    return Path(tempfile.gettempdir()) / "pytest-interop"
+
+
 def build_controller_run(
     config: pytest.Config,
     guidelines: Sequence[Guideline],
@@ -367,7 +372,7 @@ def build_controller_run(
         raise
 
     if journal_dir is None:
-        journal_dir = str(Path(tempfile.gettempdir()) / "pytest-interop" / run_id)
+        journal_dir = str(run_journal_root() / run_id)
     settings = RunSettings(
         run_id=run_id,
         guideline_refs=list(guideline_refs),

@@ -42,6 +42,7 @@ from pytest_interop.clouds.base import (
 from pytest_interop.clouds.dns import DNS_KINDS, DnsFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop.redaction import Secrets
 from pytest_interop.resources import (
     CREATED_AT_KEY,
     NAME_PREFIX,
@@ -159,7 +160,7 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
 
         super().__init__(name, ledger)
         self._settings = dict(settings or {})
-        self._secrets = [self._settings.get("aws_secret_access_key")]
+        self._secrets = Secrets([self._settings.get("aws_secret_access_key")])
         interop = self._settings.get("interop") or {}
         self.ssh_port = int(interop.get("ssh_port") or 22)
         self.region = session.region_name

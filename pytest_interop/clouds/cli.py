@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_interop.errors import ConfigurationError
+from pytest_interop.outputs import refuse_non_regular
 from pytest_interop.resources import CleanupSummary, LedgerRecord, read_journal
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -33,9 +34,18 @@ def journal_records(
 ) -> list[LedgerRecord]:
     if not path.exists():
         raise ConfigurationError(f"--journal {path}: no such file")
+    refuse_non_regular(path, "--journal")  # a directory, a FIFO: one line, not a traceback
+    try:
+        records = list(read_journal(path))
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigurationError(
+            f"--journal {path}: cannot read it ({reason}); give the .jsonl file a run wrote "
+            "in its journal directory"
+        ) from None
     return [
         record
-        for record in read_journal(path)
+        for record in records
         if record.detail.get("cloud") == cloud_name
         and (run_id is None or record.detail.get("run_id") == run_id)
     ]

@@ -40,7 +40,7 @@ from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
-from pytest_interop.redaction import secret_values
+from pytest_interop.redaction import Secrets, secret_values
 from pytest_interop.resources import (
     CREATED_AT_KEY,
     NAME_PREFIX,
@@ -172,7 +172,7 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
         self._retry = retry or RetryPolicy()
         self._interop: dict[str, Any] = dict(settings or {})
         self.ssh_port = int(self._interop.get("ssh_port") or 22)
-        self._secrets = sorted(secret_values(connection.config.config))
+        self._secrets = Secrets(sorted(secret_values(connection.config.config)))
 
     @classmethod
     def from_spec(cls, spec: Any, ledger: ResourceLedger | None) -> OpenStackCloud:

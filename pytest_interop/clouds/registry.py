@@ -96,6 +96,9 @@ def _openstack_spec(name: str) -> CloudSpec:
     import openstack.config
     from openstack import exceptions as os_exceptions
 
+    from pytest_interop.clouds.config_files import check_config_files
+
+    check_config_files(f"--cloud={name}")  # a malformed file: one line, not the SDK's traceback
     cloud, _, region = name.partition("@")
     loader = openstack.config.OpenStackConfig()
     try:

@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema
 
+from pytest_interop.documents import NestingError, loads_json
 from pytest_interop.errors import GuidelineError
 from pytest_interop.guideline.model import (
     STATUSES,
@@ -125,7 +126,9 @@ def read_document(path: Path) -> tuple[dict[str, Any], bytes]:
     except OSError as exc:
         raise GuidelineError(f"cannot read guideline file {path}: {exc.strerror}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = loads_json(raw.decode("utf-8"))
+    except NestingError as exc:
+        raise GuidelineError(f"{path}: not a guideline: {exc}") from None
     except UnicodeDecodeError as exc:
         raise GuidelineError(
             f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"

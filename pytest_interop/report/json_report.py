@@ -16,7 +16,9 @@ import jsonschema
 import pytest
 
 from pytest_interop import __version__, compliance
+from pytest_interop.documents import loads_json
 from pytest_interop.guideline.model import Guideline
+from pytest_interop.outputs import refuse_non_regular
 
 REPORT_FORMAT = "pytest-interop/report/1"
 
@@ -146,6 +148,7 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     Readers see the old file or the whole new one, never half; on error nothing changes.
     """
     target = Path(path)
+    refuse_non_regular(target)  # a rename over a device node or FIFO would replace it
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -174,4 +177,4 @@ def write_report(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        return loads_json(handle.read())  # NestingError (a ValueError) if absurdly deep

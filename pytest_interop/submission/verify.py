@@ -7,7 +7,6 @@ submitter wrote: a bundle whose summary was edited and re-signed still fails her
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_interop import compliance, partial
+from pytest_interop.documents import loads_json
 from pytest_interop.errors import GuidelineError
 from pytest_interop.guideline.loading import available_guidelines, load_guideline
 from pytest_interop.guideline.model import Guideline
@@ -213,7 +213,7 @@ def _check_manifest_and_signature(
 
 def _load_json(path: Path) -> tuple[Any, str | None]:
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
+        return loads_json(path.read_text(encoding="utf-8")), None
     except FileNotFoundError:
         return None, f"{path.name}: missing"
     except (ValueError, UnicodeDecodeError) as exc:
