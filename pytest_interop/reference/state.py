@@ -15,6 +15,7 @@ from pytest_interop.reference.identity.models import IdentityModel, Project
 from pytest_interop.reference.image.models import ImageModel
 from pytest_interop.reference.network.models import KINDS, NetworkModel
 from pytest_interop.reference.object.models import ObjectModel
+from pytest_interop.reference.orchestration.models import OrchestrationModel
 from pytest_interop.reference.profiles import Profile
 from pytest_interop.reference.scheduler import Scheduler
 from pytest_interop.reference.volume.models import VolumeModel
@@ -39,6 +40,7 @@ CATALOG = (
     CatalogService("c0a7", "volumev3", "cinderv3", "/volume/v3"),
     CatalogService("c0a8", "volumev2", "cinderv2", "/volume/v2"),
     CatalogService("c0a6", "object-store", "swift", "/object/v1/AUTH_{project_id}"),
+    CatalogService("c0a9", "orchestration", "heat", "/orchestration/v1/{project_id}"),
 )
 
 
@@ -62,6 +64,7 @@ class CloudState:
         self.compute = ComputeModel(self)
         self.volume = VolumeModel(self)
         self.object = ObjectModel(self)
+        self.orchestration = OrchestrationModel(self)
         self._bootstrapped = False
 
     def catalog_services(self) -> list[CatalogService]:
@@ -120,6 +123,7 @@ class CloudState:
             live["images"] = images
             live.update(self.volume.live_counts())
             live.update(self.object.live_counts())
+            live.update(self.orchestration.live_counts())
             live["tokens"] = {"all": len(self.identity.tokens)}
             names = {pid: project.name for pid, project in self.identity.projects.items()}
         snapshot["live"] = live
@@ -127,6 +131,7 @@ class CloudState:
         return snapshot
 
     def close(self) -> None:
+        self.orchestration.close()  # first: a stack operation still running uses the others
         self.scheduler.stop()
         self.machines.close()
         self.network.release_all()
