@@ -37,6 +37,7 @@ from pytest_interop.clouds.base import (
 )
 from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
+from pytest_interop.clouds.openstack_orchestration import STACK_KIND, HeatFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError
 from pytest_interop.redaction import secret_values
@@ -152,7 +153,7 @@ def _epoch(text: str | None) -> float | None:
     return moment.timestamp()
 
 
-class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
+class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
     _volume_api = "3"  # the Cinder API version block-storage calls use; see using_volume_api
@@ -1469,6 +1470,8 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             return bool(group_id) and self._delete_security_group_if_there(group_id)
         if record.kind == CONTAINER_KIND:
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
+        if record.kind == STACK_KIND:
+            return self._delete_stack_if_there(record)
         if record.kind in ("volume", "volume_snapshot", "image"):
             return self._delete_block_record(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
