@@ -536,6 +536,8 @@ class OrchestrationResponses:
                 **({"default": prop.default} if prop.default is not None else {}),
             }
             for name, prop in resource_type.properties.items()
+            # an optional property without a default is left out: the template then works
+            if prop.required or prop.default is not None
         }
         if kind == "hot":
             body: dict[str, Any] = {
@@ -546,7 +548,7 @@ class OrchestrationResponses:
                     type_name: {
                         "type": type_name,
                         "properties": {
-                            name: {"get_param": name} for name in resource_type.properties
+                            name: {"get_param": name} for name in params
                         },
                     }
                 },
@@ -566,7 +568,7 @@ class OrchestrationResponses:
                 "Resources": {
                     type_name: {
                         "Type": type_name,
-                        "Properties": {name: {"Ref": name} for name in resource_type.properties},
+                        "Properties": {name: {"Ref": name} for name in params},
                     }
                 },
                 "Outputs": {

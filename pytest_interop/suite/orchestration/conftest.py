@@ -130,3 +130,26 @@ def logged_in(cloud: Cloud, node: NodeStack, address: str | None = None) -> Iter
         yield session
     finally:
         session.close()
+
+
+def heat_create(box: StackBox, body: dict[str, Any], *, wait: bool = True) -> dict[str, Any]:
+    """A stack made with Heat's own request body (environment, files, ...); tracked like the
+    facet's, in the ledger and the box. Returns the stack as Heat shows it."""
+    cloud = box.cloud
+    body = {"stack_name": cloud.resource_name("stack"), **body}
+    record = cloud.track_intent("stack", body["stack_name"])
+    answer = cloud.heat("stacks.create", "POST", "/stacks", body)
+    stack_id = answer["stack"]["id"]
+    cloud.track_created(record, stack_id)
+    box._made.append(stack_id)
+    if wait:
+        box.wait(stack_id)
+    return show(cloud, stack_id)
+
+
+def show(cloud: Cloud, stack_id: str) -> dict[str, Any]:
+    return cloud.heat("stacks.show", "GET", f"/stacks/{stack_id}")["stack"]
+
+
+def stack_path(stack: dict[str, Any]) -> str:
+    return f"/stacks/{stack['stack_name']}/{stack['id']}"

@@ -205,3 +205,13 @@ def resource_types(text: str) -> dict[str, str]:
     document = yaml.safe_load(text)
     resources = document.get("resources") or document.get("Resources") or {}
     return {name: str(entry.get("type") or entry.get("Type")) for name, entry in resources.items()}
+
+
+class NoDates(__import__("yaml").SafeLoader):
+    """YAML as Heat reads it: ``2018-08-31`` stays a string."""
+
+
+NoDates.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in NoDates.yaml_implicit_resolvers.items()
+}

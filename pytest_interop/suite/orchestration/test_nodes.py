@@ -44,7 +44,7 @@ def _mem_total_kb(session) -> int:
     return int(line.split()[1])
 
 
-@pytest.mark.idempotent_id("c6b1f0a2-6a5b-4f0e-9a59-6f4d1b7e2c10")
+@pytest.mark.idempotent_id("aea5f3f5-5cec-4aa1-8e5a-63b9eb14ec0c")
 def test_stack_node_is_reached_with_the_stacks_key_and_ran_its_user_data(
     cloud, stacks, record_finding
 ):
@@ -59,7 +59,7 @@ def test_stack_node_is_reached_with_the_stacks_key_and_ran_its_user_data(
     assert server.status == "ACTIVE"
 
 
-@pytest.mark.idempotent_id("0bd5a3e3-1c2f-4a55-8d6b-2f3c9e0a7d41")
+@pytest.mark.idempotent_id("bead554f-a260-4b6f-bd2b-bcd23b476b53")
 def test_flavor_update_resizes_the_server_in_place_as_the_guest_sees(cloud, stacks, record_finding):
     node = node_stack(stacks)
     before = {r.name: r.physical_id for r in cloud.stack_resources(node.stack.id)}
@@ -81,7 +81,7 @@ def test_flavor_update_resizes_the_server_in_place_as_the_guest_sees(cloud, stac
     record_finding("flavor_update", "resized in place")
 
 
-@pytest.mark.idempotent_id("8f3e1c55-0d8c-4c11-b9a6-3a2f7d6e5b92")
+@pytest.mark.idempotent_id("2967686a-cc08-4162-8c0a-abe5146c4a6e")
 def test_parameter_update_changes_only_what_uses_the_parameter(cloud, stacks):
     node = node_stack(stacks)
     before = {r.name: r for r in cloud.stack_resources(node.stack.id)}
@@ -104,7 +104,7 @@ def test_parameter_update_changes_only_what_uses_the_parameter(cloud, stacks):
         assert session.read_file("/proc/sys/kernel/random/boot_id").strip() == boot_id
 
 
-@pytest.mark.idempotent_id("5a0c7e2d-93b4-4f6e-8c1a-7d2e9f4b6a03")
+@pytest.mark.idempotent_id("eccbdf52-fbca-48ac-b957-b07d09f7ae57")
 def test_wait_condition_signalled_from_the_guest_completes_the_stack(cloud, stacks):
     node = node_stack(stacks, signal=True)
     signalled = node.stack.outputs["signalled"]
@@ -124,7 +124,7 @@ def test_wait_condition_signalled_from_the_guest_completes_the_stack(cloud, stac
     assert done and server_up, "the wait condition completed before the server existed"
 
 
-@pytest.mark.idempotent_id("d2e4b6a8-1f3c-4e5a-9b7d-0c2e4f6a8b1d")
+@pytest.mark.idempotent_id("61f89a41-5dbb-4e3e-9002-ec7df4959630")
 def test_failed_resource_rolls_the_stack_back_leaving_nothing(cloud, stacks, record_finding):
     template = templates.rollback(cloud)
     stack = stacks.create(template, rollback=True)
@@ -142,7 +142,7 @@ def test_failed_resource_rolls_the_stack_back_leaving_nothing(cloud, stacks, rec
     assert not left, f"the rollback left {left}"
 
 
-@pytest.mark.idempotent_id("7c9e1a3b-5d7f-4b2d-8e0a-6c4e2a0f8d6b")
+@pytest.mark.idempotent_id("8c7cceea-2f8d-40ae-9917-389190026155")
 def test_deleting_a_stack_leaves_nothing(cloud, stacks):
     node = node_stack(stacks)
     made = _external(cloud.stack_resources(node.stack.id))
