@@ -12,7 +12,10 @@ releases, approval) is copied from the published file, so a reviewer compares th
 * flags: a published flag names a Tempest test; it is carried onto ours only where
   ``carried_flags`` says which of our tests exercise what the flagged test did;
 * ``next``: our proposals (``proposals``) are added as advisory, their description marked
-  ``Proposal (pytest-interop):``.
+  ``Proposal (pytest-interop):``;
+* add-ons (``ADD_ONS``, from ``add-ons/`` of the published folder): the base platform
+  component they require, and ``target_approval``, are named by our guideline id
+  (``2020.06``; published: a URL, and the add-on's own id).
 
 Usage (from the project root)::
 
@@ -172,7 +175,8 @@ def derive(
             if name not in advisory:
                 advisory.append(name)
     document: dict[str, Any] = {"metadata": _metadata(published, guideline_id)}
-    document["platforms"] = published["platforms"] if _is_2x(published) else PLATFORMS_1X
+    if "add-ons" not in published:  # an add-on names the platform it extends instead
+        document["platforms"] = published["platforms"] if _is_2x(published) else PLATFORMS_1X
     document["components"] = components
     document["capabilities"] = capabilities
     document["test_repositories"] = TEST_REPOSITORIES
@@ -205,6 +209,32 @@ def derive_hybrid(hybrid: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
     return document
 
 
+# OpenStack's published add-ons ours are derived from: id -> the base guideline it names
+ADD_ONS = {"orchestration.2020.06": "2020.06"}
+
+
+def derive_add_on(published: dict[str, Any], add_on_id: str, mapping: dict[str, Any]) -> dict:
+    """Our add-on from OpenStack's published one (schema 2.0): the same capabilities,
+    statuses, scoring and designated sections, naming our tests; its base platform component
+    is our guideline of the same release."""
+    document = derive(published, add_on_id, mapping)
+    meta = document["metadata"]
+    meta["reference"] = published["metadata"].get("source", meta["reference"])
+    meta["source"] = f"pytest_interop/guidelines/add-ons/{add_on_id}.json"
+    base = ADD_ONS[add_on_id]
+    # the published "orchestration.2020.06" is the add-on's id; ours dates it, as lint wants
+    meta["os_trademark_approval"]["target_approval"] = base
+    add_ons = copy.deepcopy(published["add-ons"])
+    for add_on in add_ons.values():
+        for component in add_on.get("required_platform_components", []):
+            component["source"] = base
+    ordered: dict[str, Any] = {"metadata": meta, "add-ons": add_ons}
+    ordered.update((k, v) for k, v in document.items() if k != "metadata")
+    if "designated_sections" in published:
+        ordered["designated_sections"] = published["designated_sections"]
+    return ordered
+
+
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -217,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mapping = json.loads(TESTS_FILE.read_text())
     stale = []
-    for guideline_id in args.ids:
+    for guideline_id in [i for i in args.ids if i not in ADD_ONS]:
         source = args.published / f"{guideline_id}.json"
         if not source.is_file():
             print(
@@ -241,6 +271,20 @@ def main(argv: list[str] | None = None) -> int:
         base = json.loads((GUIDELINES / "2020.06.json").read_text())
         text = render(derive_hybrid(json.loads(HYBRID.read_text()), base))
         target = GUIDELINES / "add-ons" / "hybrid.2020.06.json"
+        if args.check:
+            if not target.is_file() or target.read_text() != text:
+                stale.append(target.relative_to(ROOT).as_posix())
+        else:
+            target.write_text(text)
+    for add_on_id in ADD_ONS:
+        if args.ids != list(DERIVED) and add_on_id not in args.ids:
+            continue
+        source = args.published / "add-ons" / f"{add_on_id}.json"
+        if not source.is_file():
+            print(f"--published {args.published}: no add-ons/{source.name}", file=sys.stderr)
+            return 2
+        text = render(derive_add_on(json.loads(source.read_text()), add_on_id, mapping))
+        target = GUIDELINES / "add-ons" / f"{add_on_id}.json"
         if args.check:
             if not target.is_file() or target.read_text() != text:
                 stale.append(target.relative_to(ROOT).as_posix())
