@@ -187,9 +187,10 @@ class ResourceLedger:
             }
 
     def cleanup(self, delete: Deleter) -> CleanupSummary:
-        """Delete every live record, newest first; one failure does not stop the rest."""
+        """Delete every live record, stacks first (a stack owns what it made), then newest
+        first; one failure does not stop the rest."""
         summary = CleanupSummary()
-        for record in self.live():
+        for record in sorted(self.live(), key=lambda r: r.kind != "stack"):
             try:
                 removed = delete(record)
             except Exception as exc:  # each leak is reported, the walk goes on

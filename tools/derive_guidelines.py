@@ -12,7 +12,10 @@ releases, approval) is copied from the published file, so a reviewer compares th
 * flags: a published flag names a Tempest test; it is carried onto ours only where
   ``carried_flags`` says which of our tests exercise what the flagged test did;
 * ``next``: our proposals (``proposals``) are added as advisory, their description marked
-  ``Proposal (pytest-interop):``.
+  ``Proposal (pytest-interop):``;
+* add-ons (``DERIVED_ADD_ONS``, from ``add-ons/`` of the published folder): the base platform
+  component they require, and ``target_approval``, are named by our guideline id
+  (``2020.06``; published: a URL, and for orchestration the add-on's own id).
 
 Usage (from the project root)::
 
@@ -35,7 +38,7 @@ GUIDELINES = ROOT / "pytest_interop" / "guidelines"
 TESTS_FILE = Path(__file__).resolve().parent / "guideline-tests.json"
 DERIVED = ("2017.09", "2018.02", "2018.11", "2019.06", "2019.11", "2020.06", "next")
 # Published add-ons (in add-ons/ of both trees) derived the same way.
-DERIVED_ADD_ONS = ("dns.2020.06",)
+DERIVED_ADD_ONS = ("dns.2020.06", "orchestration.2020.06")
 STATUSES = ("required", "advisory", "deprecated", "removed")
 PROPOSAL_MARK = "Proposal (pytest-interop): "
 REFERENCE = "https://opendev.org/openstack/interop/raw/branch/master/{id}.json"
@@ -178,6 +181,15 @@ def derive(
         document["metadata"]["reference"] = REFERENCE.format(id=f"add-ons/{guideline_id}")
         document["metadata"]["source"] = f"pytest_interop/guidelines/add-ons/{guideline_id}.json"
         document["add-ons"] = _add_ons(published["add-ons"])
+        bases = [
+            ref["source"]
+            for add_on in document["add-ons"].values()
+            for ref in add_on.get("required_platform_components", ())
+        ]
+        approval = document["metadata"].get("os_trademark_approval") or {}
+        if bases and approval.get("target_approval") == guideline_id:
+            # orchestration's file names itself; ours dates the add-on by its base, as dns's does
+            approval["target_approval"] = bases[0]
     else:
         document["platforms"] = published["platforms"] if _is_2x(published) else PLATFORMS_1X
     document["components"] = components

@@ -38,6 +38,7 @@ from pytest_interop.clouds.base import (
 from pytest_interop.clouds.dns import DNS_KINDS, DnsFacet
 from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
+from pytest_interop.clouds.openstack_orchestration import STACK_KIND, HeatFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.redaction import Secrets, secret_values
@@ -153,7 +154,7 @@ def _epoch(text: str | None) -> float | None:
     return moment.timestamp()
 
 
-class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
+class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
     _volume_api = "3"  # the Cinder API version block-storage calls use; see using_volume_api
@@ -1470,6 +1471,8 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             return bool(group_id) and self._delete_security_group_if_there(group_id)
         if record.kind == CONTAINER_KIND:
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
+        if record.kind == STACK_KIND:
+            return self._delete_stack_if_there(record)
         if record.kind in ("volume", "volume_snapshot", "image"):
             return self._delete_block_record(record)
         if record.kind in DNS_KINDS:

@@ -30,6 +30,8 @@ from pytest_interop.reference.network import exceptions as network_errors
 from pytest_interop.reference.network import urls as network_urls
 from pytest_interop.reference.object import exceptions as object_errors
 from pytest_interop.reference.object import urls as object_urls
+from pytest_interop.reference.orchestration import exceptions as orchestration_errors
+from pytest_interop.reference.orchestration import urls as orchestration_urls
 from pytest_interop.reference.profiles import PROFILES, Profile
 from pytest_interop.reference.state import CloudState
 from pytest_interop.reference.volume import exceptions as volume_errors
@@ -54,6 +56,7 @@ SERVICES = (
     (volume_urls, volume_errors.error_factory),
     (object_urls, object_errors.error_factory),
     (dns_urls, dns_errors.error_factory),
+    (orchestration_urls, orchestration_errors.error_factory),
     (admin_urls, None),
 )
 

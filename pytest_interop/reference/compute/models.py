@@ -570,6 +570,9 @@ class ComputeModel:
             for address in self.reachable_addresses(server):
                 glue.listen(server_id, address)
             self.state.counters.count_boot(failed=False)
+            user_data = _user_data_text(server.user_data)
+        if user_data:  # cloud-init runs it after the boot, as the guest's root
+            glue.run_user_data(server_id, user_data)
 
     def _fail(self, server: Server, message: str) -> None:
         server.status, server.vm_state, server.task_state = "ERROR", "error", None
@@ -1097,3 +1100,13 @@ def _system_name(image: dict[str, Any], image_id: str) -> str:
 def _hostname(name: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     return (cleaned or "server")[:63]
+
+
+def _user_data_text(encoded: str | None) -> str:
+    """Nova keeps user data base64-encoded, as the API takes it; the guest gets the text."""
+    if not encoded:
+        return ""
+    try:
+        return base64.b64decode(encoded, validate=False).decode("utf-8", "replace")
+    except ValueError:
+        return ""
