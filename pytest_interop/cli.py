@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,9 +21,12 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.clouds.cli",
     "pytest_interop.submission.cli",
     "pytest_interop.report.cli",
+    "pytest_interop.fleet",
 )
 
 USAGE_ERROR = 2
+# What a shell reports for a tool that SIGPIPE ended (128 + 13): `interop ... | head` is normal use.
+BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as a Unix tool does. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -246,6 +246,9 @@ def narrowed_by(config: pytest.Config) -> list[str]:
         how.append("--lf")
     if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):
         how.append("--sw")
+    shard = getattr(option, "interop_shard", None) or config.getini("interop_shard")
+    if shard:
+        how.append(f"--interop-shard {shard}")
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         shown = ", ".join(config.args[:3]) + (", ..." if len(config.args) > 3 else "")
         how.append(f"paths {shown}")

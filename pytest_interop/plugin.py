@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interop import compliance, partial, scheduling, sharing, shipped
+from pytest_interop import compliance, partial, scheduling, sharding, sharing, shipped
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
@@ -126,6 +126,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(repeatable; ini interop_suite)",
     )
     group.addoption(
+        "--interop-shard",
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N deterministic parts of the run (1/4 .. 4/4; ini "
+        "interop_shard); `interop report merge` joins the parts' reports",
+    )
+    group.addoption(
+        "--interop-shard-durations",
+        default=None,
+        metavar="REPORT.json",
+        help="balance the shards by the test durations of an earlier run's report (the same "
+        "file for every shard; default: estimates)",
+    )
+    group.addoption(
         "--interop-journal-dir",
         default=None,
         metavar="DIR",
@@ -141,6 +155,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("interop_clouds", "default --cloud values", type="args", default=[])
     parser.addini("interop_target", "default --target", default="")
     parser.addini("interop_report", "default --interop-report path", default="")
+    parser.addini("interop_shard", "default --interop-shard (I/N)", default="")
     parser.addini(
         "interop_suite",
         "local directories of must-pass tests a guideline run collects beside the shipped "
@@ -191,6 +206,7 @@ def pytest_configure(config: pytest.Config) -> None:
             from pytest_interop.guideline.loading import load_guideline
 
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
+            sharding.configure(config)
             _start(config, build_worker_run(data, guidelines))
         return
 
@@ -205,6 +221,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.collectonly and not refs:
         return
     try:
+        sharding.configure(config)
         dirs = _guideline_dirs(config)
         guidelines = _load_guidelines(refs, dirs)
         run = build_controller_run(
@@ -398,6 +415,9 @@ def pytest_collection_modifyitems(
     if result.deselected:
         config.hook.pytest_deselected(items=result.deselected)
         items[:] = result.kept
+    other_shards = sharding.apply(config, items)
+    if other_shards:
+        config.hook.pytest_deselected(items=other_shards)
     run.missing.update(result.missing)
     run.renamed.update(result.renamed)
 
@@ -497,6 +517,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         run.deselected.setdefault(cloud, set()).update(ids)
     run.narrowed_by = run.narrowed_by or list(data.get("narrowed_by", []))
     run.add_resource_totals(data.get("resources", {}))
+    sharding.adopt(node.config, data.get("shard"))
 
 
 # -- 6. the end -----------------------------------------------------------------------
@@ -516,6 +537,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "missing": sorted(run.missing),
             "renamed": run.renamed,
             "resources": totals,
+            "shard": sharding.record(config),
             "deselected": {cloud: sorted(ids) for cloud, ids in run.deselected.items()},
             "narrowed_by": run.narrowed_by,
         }
@@ -543,6 +565,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         outcomes = run.outcomes()  # made once: the verdicts and the report both need them
         run.evaluate(outcomes)
         run.report = _build_report(run, outcomes)
+        shard = sharding.record(config)
+        if shard is not None:
+            run.report["selection"]["shard"] = shard
     run.report_path = write_report(Path(config.invocation_params.dir, path), run.report)
     _write_renderings(config, run)
     if run.cleanup_interrupted:

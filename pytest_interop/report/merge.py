@@ -157,6 +157,33 @@ def _new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-merged-{secrets.token_hex(3)}"
 
 
+def _shards(sources: Sequence[Source]) -> dict[str, Any] | None:
+    """For shards of one ``--interop-shard`` plan: how many, which merged, which are missing.
+    Shards of different plans (another N, or another suite or durations file) are refused: their
+    tests overlap or fall between them."""
+    records = [(s, s.report["selection"].get("shard")) for s in sources]
+    records = [(s, r) for s, r in records if r]
+    if not records:
+        return None
+    first_source, first = records[0]
+    for source, record in records[1:]:
+        if record["count"] != first["count"] or record.get("plan") != first.get("plan"):
+            raise ConfigurationError(
+                f"{source.name} is shard {record['index']}/{record['count']} of plan "
+                f"{record.get('plan')}, {first_source.name} shard {first['index']}/"
+                f"{first['count']} of plan {first.get('plan')}: merge the shards of one plan "
+                "(the same guidelines, clouds, suite and --interop-shard-durations)"
+            )
+    indexes = sorted({r["index"] for _, r in records})
+    missing = [i for i in range(1, first["count"] + 1) if i not in indexes]
+    return {
+        "count": first["count"],
+        "plan": first.get("plan"),
+        "merged": indexes,
+        "missing": missing,
+    }
+
+
 def merge_reports(
     paths: Sequence[str | os.PathLike[str]],
     guideline_dirs: Sequence[str | os.PathLike[str]] = (),
@@ -206,6 +233,11 @@ def merge_reports(
             for key, value in (cloud.get("resources") or {}).items():
                 mine[key] = mine.get(key, 0) + int(value)
 
+    shards = _shards(sources)
+    if shards is not None:  # a missing shard, not the shards' own narrowing, is what was left out
+        narrowed_by = [n for n in narrowed_by if not n.startswith("--interop-shard")]
+        narrowed_by += [f"shard {i}/{shards['count']} (no report)" for i in shards["missing"]]
+
     merged_outcomes = [compliance.TestOutcome.from_dict(o) for o in outcomes.values()]
     verdicts = partial.evaluate(selections, clouds, merged_outcomes, missing, deselected)
     left_out = partial.still_left_out(deselected, merged_outcomes)
@@ -247,6 +279,8 @@ def merge_reports(
             runs.items(), key=lambda item: dt.datetime.fromisoformat(item[1]["started"])
         )
     ]
+    if shards is not None:
+        merged["selection"]["shards"] = shards
     problems = validate_report(merged)
     if problems:  # a bug here, not in the user's input
         raise ConfigurationError(f"the merged report is not valid: {problems[0]}")

@@ -24,6 +24,12 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
     lines = [f"guideline {guidelines}, target {target!r}"]
     if report.get("interrupted"):
         lines.append("run INTERRUPTED: the results below are partial")
+    shard = report.get("selection", {}).get("shard")
+    if shard:
+        lines.append(
+            f"shard {shard['index']}/{shard['count']} (plan {shard.get('plan', '?')}): the other "
+            "shards' tests are not run here; `interop report merge` joins the shards' reports"
+        )
     lines.extend(partial_lines(report))
     left_out = deselected_names(report)
     clouds = report["clouds"]
