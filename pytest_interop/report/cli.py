@@ -16,7 +16,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "report", help="render or merge runs' JSON reports", description=__doc__
     )
-    commands = parser.add_subparsers(dest="report_command", metavar="FORMAT", required=True)
+    commands = parser.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
     html = commands.add_parser(
         "html",
         help="one self-contained HTML page: capability matrix, failures, variance",

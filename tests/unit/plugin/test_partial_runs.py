@@ -112,6 +112,26 @@ def test_node_ids_on_the_command_line_leave_the_rest_out(synth):
     assert results["cap-create"] == results["cap-lock"] == "passed"
 
 
+def test_workers_bring_what_they_left_out_to_the_controller(synth):
+    """Under xdist only workers collect: their deselections reach the controller's report."""
+    args = ["--guideline=2099.01", "--cloud=memory:ok", "--cloud=memory:nolock"]
+    narrow = ["-k", "test_create or test_lock", NODE + "test_create", NODE + "test_lock"]
+    serial = synth.runpytest_subprocess(*args, *narrow, "--interop-report=serial.json")
+    parallel = synth.runpytest_subprocess(*args, *narrow, "-n", "2", "--interop-report=par.json")
+    assert serial.ret == parallel.ret == EXIT_INCOMPLETE
+    serial_report, parallel_report = (
+        load_report(synth, "serial.json"),
+        load_report(synth, "par.json"),
+    )
+    for report in (serial_report, parallel_report):
+        _assert_partial(
+            report, ["-k test_create or test_lock", f"paths {NODE}test_create, {NODE}test_lock"]
+        )
+    assert parallel_report["selection"] == serial_report["selection"]
+    assert len(parallel_report["selection"]["deselected"]["memory:nolock"]) == 4
+    assert _verdicts(parallel_report) == _verdicts(serial_report)
+
+
 def test_a_whole_suite_path_is_not_partial(synth):
     result = synth.runpytest("--guideline=2099.01", "--cloud=memory:ok", "tests/interop")
     assert result.ret == 0, result.stdout.str()
