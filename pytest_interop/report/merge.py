@@ -188,11 +188,14 @@ def merge_reports(
     paths: Sequence[str | os.PathLike[str]],
     guideline_dirs: Sequence[str | os.PathLike[str]] = (),
 ) -> dict[str, Any]:
-    """The merged report of ``paths`` (two or more), validated; ConfigurationError with one
-    line for an unreadable or incompatible report."""
-    if len(paths) < 2:
-        raise ConfigurationError("report merge: give two or more reports to merge")
+    """The merged report of ``paths`` (two or more, or shards of one plan), validated;
+    ConfigurationError with one line for an unreadable or incompatible report."""
+    if not paths:
+        raise ConfigurationError("report merge: give the reports to merge")
     sources = [_read(Path(p)) for p in paths]
+    if len(sources) < 2 and not sources[0].report["selection"].get("shard"):
+        # One shard may be all a fleet's merge step finds; one whole run has nothing to merge.
+        raise ConfigurationError("report merge: give two or more reports to merge")
     seen: dict[str, str] = {}
     for source in sources:
         if source.run_id in seen:

@@ -80,3 +80,10 @@ def test_a_missing_shard_leaves_the_merge_incomplete_naming_it(runs, capsys):
     assert {c["verdict"] for c in merged["clouds"]} & {"incomplete"}
     assert "shard 3/4" in out
     assert code == 6
+
+
+def test_one_shard_alone_merges_to_an_incomplete_report_naming_the_others(runs, capsys):
+    code = main(["report", "merge", str(runs / "shard-2.json"), "-o", str(runs / "one.json")])
+    capsys.readouterr()
+    merged = json.loads((runs / "one.json").read_text())
+    assert code == 6 and merged["selection"]["shards"]["missing"] == [1, 3, 4]
