@@ -841,6 +841,7 @@ class Cloud:
     def dns(self) -> DnsFacet:
         """The cloud's DNS service; NotApplicable, with the reason, where it has none."""
         raise self._lacks("DNS service")
+
     # -- orchestration (Heat, CloudFormation) ----------------------------------------------
     @property
     def template_dialect(self) -> str:
