@@ -181,8 +181,12 @@ class DnsModel:
         try:
             server = NamedServer(port=self.port)
             server.start()
-        except (NamedUnavailable, OSError) as exc:
+        except NamedUnavailable as exc:
             self.unavailable = str(exc)
+            self._ready.set()
+            return
+        except Exception as exc:  # whatever it is, the API must say it, not hang
+            self.unavailable = f"named did not start: {type(exc).__name__}: {exc}"
             self._ready.set()
             return
         self.server = server
