@@ -290,6 +290,12 @@ class NamedServer:
         if result.returncode != 0 and "not found" not in (result.stderr + result.stdout):
             self._rndc("delzone", "-clean", name)  # raise with rndc's own reason
 
+    def zone_count(self) -> int:
+        """How many zones named holds (their files, which delzone -clean removes)."""
+        if self.directory is None:
+            return 0
+        return sum(1 for _ in (self.directory / "zones").glob("*.zone"))
+
     def keyring(self) -> dict:
         import dns.tsigkeyring
 

@@ -586,7 +586,7 @@ class DnsModel:
         zones: dict[str, int] = {}
         for zone in self.zones.values():
             zones[zone.project_id] = zones.get(zone.project_id, 0) + 1
-        served = 0
-        if self.server is not None:
-            served = sum(1 for z in self.zones.values() if z.served)
+        # named's side: the zone files it holds (delzone -clean removes a zone's file)
+        server = self.server
+        served = server.zone_count() if server is not None else 0
         return {"dns_zones": zones, "dns_served_zones": {"all": served}}
