@@ -208,21 +208,39 @@ class NamedServer:
         while True:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise NamedUnavailable(f"named exited at start: {self.log_tail()}")
+                raise NamedUnavailable(
+                    f"named exited at start on {self.host}#{self.port}: {self.log_problems()}"
+                )
             if self._rndc("status", check=False).returncode == 0:
+                # named carries on without a socket it could not bind: make sure it has it
+                bound = f"{self.host}#{self.port}"
+                if not any("listening on" in line and bound in line for line in self.log_lines()):
+                    raise NamedUnavailable(f"named could not listen on {bound}: {self.log_tail(2)}")
                 return
             if time.monotonic() > deadline:
                 raise NamedUnavailable(f"named did not answer rndc in {START_TIMEOUT:.0f}s")
             time.sleep(0.1)
 
-    def log_tail(self, lines: int = 1) -> str:
+    def log_lines(self) -> list[str]:
         if self.directory is None:
-            return ""
+            return []
         try:
-            text = (self.directory / "named.log").read_text(errors="replace")
+            return (self.directory / "named.log").read_text(errors="replace").splitlines()
         except OSError:
-            return ""
-        return " / ".join(text.strip().splitlines()[-lines:])
+            return []
+
+    def log_problems(self, lines: int = 3) -> str:
+        """The log's last lines that say what went wrong (its last line if none does)."""
+        words = ("could not", "failed", "error", "fatal", "denied")
+        found = [
+            line.strip()
+            for line in self.log_lines()
+            if any(w in line for w in words) and "built with" not in line
+        ]
+        return " / ".join(found[-lines:]) or self.log_tail()
+
+    def log_tail(self, lines: int = 1) -> str:
+        return " / ".join(line.strip() for line in self.log_lines()[-lines:])
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -271,6 +289,12 @@ class NamedServer:
         result = self._rndc("delzone", "-clean", name, check=False)
         if result.returncode != 0 and "not found" not in (result.stderr + result.stdout):
             self._rndc("delzone", "-clean", name)  # raise with rndc's own reason
+
+    def zone_count(self) -> int:
+        """How many zones named holds (their files, which delzone -clean removes)."""
+        if self.directory is None:
+            return 0
+        return sum(1 for _ in (self.directory / "zones").glob("*.zone"))
 
     def keyring(self) -> dict:
         import dns.tsigkeyring

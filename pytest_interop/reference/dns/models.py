@@ -181,8 +181,12 @@ class DnsModel:
         try:
             server = NamedServer(port=self.port)
             server.start()
-        except (NamedUnavailable, OSError) as exc:
+        except NamedUnavailable as exc:
             self.unavailable = str(exc)
+            self._ready.set()
+            return
+        except Exception as exc:  # whatever it is, the API must say it, not hang
+            self.unavailable = f"named did not start: {type(exc).__name__}: {exc}"
             self._ready.set()
             return
         self.server = server
@@ -582,7 +586,7 @@ class DnsModel:
         zones: dict[str, int] = {}
         for zone in self.zones.values():
             zones[zone.project_id] = zones.get(zone.project_id, 0) + 1
-        served = 0
-        if self.server is not None:
-            served = sum(1 for z in self.zones.values() if z.served)
+        # named's side: the zone files it holds (delzone -clean removes a zone's file)
+        server = self.server
+        served = server.zone_count() if server is not None else 0
         return {"dns_zones": zones, "dns_served_zones": {"all": served}}

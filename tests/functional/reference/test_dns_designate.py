@@ -286,3 +286,16 @@ def test_export_then_import_serves_the_same_records(cloud: ReferenceCloud, conn:
     assert refused["status"] == "ERROR" and refused["message"]
     conn.dns.delete_zone(imported)
     wait_gone(lambda: conn.dns.get_zone(imported.id))
+
+
+def test_named_that_cannot_bind_its_port_is_reported() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        server = bind.NamedServer(port=taken.getsockname()[1])
+        port = taken.getsockname()[1]
+        with pytest.raises(bind.NamedUnavailable, match=f"127.0.0.1#{port}") as refused:
+            server.start()
+    assert "\n" not in str(refused.value) and "fail" in str(refused.value)
+    assert server.process is None and server.directory is None

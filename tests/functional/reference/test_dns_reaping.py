@@ -107,3 +107,47 @@ def test_sigkill_takes_named_along_and_the_files_are_swept() -> None:
     assert directory.is_dir()  # nobody could remove it ...
     assert directory in bind.sweep_stale(directory.parent)  # ... until the next sweep
     assert not directory.exists()
+
+
+def test_sigterm_of_a_guideline_run_leaves_no_named(tmp_path: Path) -> None:
+    """The run's controller starts the reference cloud, and so named: a SIGTERM in the middle
+    of the DNS tests still stops it and removes its files."""
+    root = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--guideline=dns.2020.06",
+            "--cloud=reference",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            f"--interop-report={tmp_path / 'report.json'}",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (named := _children(process.pid, "named")):
+            assert process.poll() is None, "the run ended before named started"
+            assert time.monotonic() < deadline, "no named started"
+            time.sleep(0.05)
+        (pid,) = named
+        directory = _named_dir(pid)
+        time.sleep(0.5)  # into the tests
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 2, output[-2000:]  # interrupted
+    _wait_dead(pid)
+    assert not directory.exists()

@@ -58,3 +58,25 @@ def test_dns_tests_fail_where_the_name_server_does_not_serve_the_api(
                 f"{capability}: {name} did not fail: {outcomes}\n{result.stdout[-3000:]}"
             )
     assert broken.leaked() == {}, "the failing tests left zones behind"
+
+
+def test_a_dns_run_on_a_sound_cloud_passes_and_leaves_no_zone_on_named(outside, tmp_path):
+    sound = outside(machines=False)
+    junit = tmp_path / "junit.xml"
+    result = run_pytest(
+        tmp_path,
+        sound.env(),
+        "--rootdir",
+        str(_project_root()),
+        "-p",
+        "no:cacheprovider",
+        f"--cloud={sound.name}",
+        f"--junitxml={junit}",
+        *(f"{_project_root()}/{n}" for n in sorted(n for ns in BROKEN.values() for n in ns)),
+        f"{_project_root()}/{SUITE}/test_recordsets.py",
+    )
+    outcomes = _outcomes(junit)
+    assert outcomes and set(outcomes.values()) == {"passed"}, result.stdout[-3000:]
+    assert sound.cloud.state.dns.server is not None  # named served this run
+    assert sound.leaked() == {}  # no zone in the API, none left on named
+    assert sound.cloud.counters()["live"]["dns_served_zones"] == {"all": 0}
