@@ -10,6 +10,7 @@ other clouds are refused with one line naming the difference.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -243,6 +244,8 @@ def merge_reports(
 
     merged_outcomes = [compliance.TestOutcome.from_dict(o) for o in outcomes.values()]
     verdicts = partial.evaluate(selections, clouds, merged_outcomes, missing, deselected)
+    if shards is not None and shards["missing"]:  # whatever the shards that came did report
+        verdicts = [dataclasses.replace(v, verdict=compliance.INCOMPLETE) for v in verdicts]
     left_out = partial.still_left_out(deselected, merged_outcomes)
     results = [t for v in verdicts for c in v.capabilities for t in c.tests]
     left_names = {e.split("[", 1)[0] for entries in left_out.values() for e in entries}
