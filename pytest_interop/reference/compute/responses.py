@@ -296,7 +296,8 @@ class ComputeResponses:
             "OS-EXT-STS:vm_state": server.vm_state,
             "OS-EXT-STS:power_state": server.power_state,
             "os-extended-volumes:volumes_attached": [
-                {"id": volume.id, "delete_on_termination": False}
+                # delete_on_termination from 2.3 on
+                {"id": volume.id, **({"delete_on_termination": False} if version >= (2, 3) else {})}
                 for volume, _ in self.state.volume.attachments_of(server.id)
             ],
             "security_groups": [{"name": name} for name in server.security_groups],
