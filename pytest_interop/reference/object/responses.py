@@ -395,6 +395,9 @@ class ObjectResponses:
             filename = request.args.get("filename") or obj.rsplit("/", 1)[-1]
             kind = "inline" if "inline" in request.args else "attachment"
             headers["Content-Disposition"] = f'{kind}; filename="{filename}"'
+        conditional = _conditional(request, headers.get("ETag", ""))
+        if conditional is not None:
+            return empty_response(conditional, headers)
         wanted = parse_range(request.headers.get("Range"), len(data))
         status = 200
         if wanted is not None:
@@ -543,6 +546,24 @@ class ObjectResponses:
         response = Response(body, status=200, content_type="text/plain; charset=utf-8")
         response.headers.update(headers)
         return response
+
+
+def _conditional(request: Request, etag: str) -> int | None:
+    """304 or 412 for a GET/HEAD whose If-None-Match / If-Match the object's ETag decides."""
+    tag = etag.strip('"')
+
+    def listed(header: str) -> set[str] | None:
+        value = request.headers.get(header)
+        if value is None:
+            return None
+        return {item.strip().strip('"') for item in value.split(",")}
+
+    match, none_match = listed("If-Match"), listed("If-None-Match")
+    if match is not None and "*" not in match and tag not in match:
+        return 412
+    if none_match is not None and ("*" in none_match or tag in none_match):
+        return 304
+    return None
 
 
 def _split_location(value: str, header: str) -> tuple[str, str]:

@@ -1,0 +1,46 @@
+"""Headers and statuses every Swift client relies on: transaction ids, HEAD 204s, ETags."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+
+def _account(cloud, conn) -> tuple[str, dict[str, str]]:
+    token = conn.session.get_token()
+    return f"{cloud.base_url}/object/v1/AUTH_{conn.current_project_id}", {"X-Auth-Token": token}
+
+
+def test_every_answer_has_a_transaction_id_and_a_content_type(cloud, conn):
+    account, token = _account(cloud, conn)
+    answers = [
+        requests.head(account, headers=token, timeout=5),
+        requests.put(f"{account}/hdrs", headers=token, timeout=5),
+        requests.head(f"{account}/hdrs", headers=token, timeout=5),
+        requests.get(f"{account}/hdrs/missing", headers=token, timeout=5),
+        requests.delete(f"{account}/hdrs", headers=token, timeout=5),
+    ]
+    assert [a.status_code for a in answers] == [204, 201, 204, 404, 204]
+    for answer in answers:
+        trans = answer.headers["X-Trans-Id"]
+        assert re.fullmatch(r"tx[0-9a-f]{21}-[0-9a-f]{10}", trans)
+        assert answer.headers["X-Openstack-Request-Id"] == trans
+        assert answer.headers["Content-Type"]
+        # RFC 7230: no Content-Length on a 204
+        assert ("Content-Length" in answer.headers) == (answer.status_code != 204)
+    assert "X-Account-Container-Count" in answers[0].headers
+
+
+def test_conditional_get_by_etag(cloud, conn):
+    account, token = _account(cloud, conn)
+    requests.put(f"{account}/cond", headers=token, timeout=5)
+    stored = requests.put(f"{account}/cond/o", data=b"abc", headers=token, timeout=5)
+    etag = stored.headers["ETag"]
+    url = f"{account}/cond/o"
+    assert requests.get(url, headers={**token, "If-None-Match": etag}, timeout=5).status_code == 304
+    assert requests.get(url, headers={**token, "If-None-Match": "x"}, timeout=5).content == b"abc"
+    assert requests.get(url, headers={**token, "If-Match": "x"}, timeout=5).status_code == 412
+    assert requests.get(url, headers={**token, "If-Match": etag}, timeout=5).status_code == 200
+    requests.delete(url, headers=token, timeout=5)
+    requests.delete(f"{account}/cond", headers=token, timeout=5)
