@@ -290,7 +290,7 @@ class ComputeModel:
                 f"Invalid input for field/attribute accessIPv{version}. Value: {value}. "
                 f"'{value}' is not a 'ipv{version}'"
             )
-        return value
+        return str(address)  # Nova keeps the address's canonical (compressed) form
 
     def check_metadata(self, project_id: str, metadata: Any) -> dict[str, str]:
         if not isinstance(metadata, dict):

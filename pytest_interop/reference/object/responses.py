@@ -243,6 +243,8 @@ class ObjectResponses:
             "X-Account-Bytes-Used": str(acct.bytes_used),
             "X-Timestamp": f"{acct.created:.5f}",
             "X-Account-Storage-Policy-Policy-0-Container-Count": str(len(acct.containers)),
+            "X-Account-Storage-Policy-Policy-0-Object-Count": str(acct.object_count),
+            "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(acct.bytes_used),
         }
         for key, value in acct.metadata.items():
             headers[f"X-Account-Meta-{_title(key)}"] = value
@@ -376,6 +378,8 @@ class ObjectResponses:
             "X-Timestamp": f"{obj.timestamp:.5f}",
             "Accept-Ranges": "bytes",
         }
+        if obj.delete_at is not None:
+            headers["X-Delete-At"] = str(int(obj.delete_at))
         for key, value in obj.metadata.items():
             headers[f"X-Object-Meta-{_title(key)}"] = value
         return headers
@@ -436,6 +440,7 @@ class ObjectResponses:
                 raise exceptions.unprocessable("Unprocessable Entity")
             new = StoredObject(data, content_type, 0.0, metadata)
             new.manifest = self._manifest_of(request, caller, account)
+            new.delete_at = _delete_at(request)
             stored = self.model.put_object(caller, account, container, obj, new)
         return empty_response(
             201, {"ETag": stored.etag, "Last-Modified": http_date(stored.timestamp)}
@@ -476,6 +481,7 @@ class ObjectResponses:
             201,
             {
                 "ETag": stored.etag,
+                "Last-Modified": http_date(stored.timestamp),
                 "X-Copied-From": f"{container}/{obj}",
                 "X-Copied-From-Account": account,
             },
@@ -485,7 +491,12 @@ class ObjectResponses:
         self, ctx: RequestContext, request: Request, account: str, container: str, obj: str
     ) -> Response:
         metadata = {k: v for k, v in meta_updates(request.headers.items(), "object").items() if v}
-        self.model.update_object(self._token_caller(request), account, container, obj, metadata)
+        caller = self._token_caller(request)
+        delete_at = _delete_at(request)
+        with self.state.lock:
+            self.model.update_object(caller, account, container, obj, metadata)
+            if delete_at is not None or "X-Remove-Delete-At" in request.headers:
+                self.model.set_expiry(caller, account, container, obj, delete_at)
         return empty_response(202)
 
     def object_delete(
@@ -546,6 +557,25 @@ class ObjectResponses:
         response = Response(body, status=200, content_type="text/plain; charset=utf-8")
         response.headers.update(headers)
         return response
+
+
+def _delete_at(request: Request) -> float | None:
+    """X-Delete-At (a Unix time) or X-Delete-After (seconds from now); None if neither."""
+    at, after = request.headers.get("X-Delete-At"), request.headers.get("X-Delete-After")
+    try:
+        if at is not None:
+            moment = float(int(at))
+        elif after is not None:
+            moment = time.time() + int(after)
+        else:
+            return None
+    except ValueError:
+        raise exceptions.bad_request(
+            "Non-integer X-Delete-At" if at is not None else "Non-integer X-Delete-After"
+        ) from None
+    if moment <= time.time():
+        raise exceptions.bad_request("X-Delete-At in past")
+    return moment
 
 
 def _conditional(request: Request, etag: str) -> int | None:

@@ -44,3 +44,20 @@ def test_conditional_get_by_etag(cloud, conn):
     assert requests.get(url, headers={**token, "If-Match": etag}, timeout=5).status_code == 200
     requests.delete(url, headers=token, timeout=5)
     requests.delete(f"{account}/cond", headers=token, timeout=5)
+
+
+def test_object_expires_at_its_delete_at(cloud, conn):
+    import time
+
+    account, token = _account(cloud, conn)
+    requests.put(f"{account}/exp", headers=token, timeout=5)
+    url = f"{account}/exp/o"
+    stored = requests.put(url, data=b"x", headers={**token, "X-Delete-After": "2"}, timeout=5)
+    assert stored.status_code == 201
+    head = requests.head(url, headers=token, timeout=5)
+    assert int(head.headers["X-Delete-At"]) - time.time() <= 2.5
+    bad = requests.post(url, headers={**token, "X-Delete-At": "12"}, timeout=5)
+    assert bad.status_code == 400  # in the past
+    time.sleep(2.2)
+    assert requests.get(url, headers=token, timeout=5).status_code == 404
+    requests.delete(f"{account}/exp", headers=token, timeout=5)
