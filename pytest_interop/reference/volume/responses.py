@@ -471,6 +471,37 @@ class VolumeResponses:
         )
         return json_response({"metadata": metadata})
 
+    def get_snapshot_metadata_item(
+        self, ctx: RequestContext, request: Request, api: str, snapshot_id: str, key: str
+    ) -> Response:
+        with self.state.lock:
+            metadata = self.model.get_snapshot(ctx, snapshot_id).metadata
+            if key not in metadata:
+                raise exceptions.CinderError(f"Metadata item was not found: {key}", 404)
+            return json_response({"meta": {key: metadata[key]}})
+
+    def set_snapshot_metadata_item(
+        self, ctx: RequestContext, request: Request, api: str, snapshot_id: str, key: str
+    ) -> Response:
+        meta = json_body(request, exceptions.bad_request).get("meta")
+        if not isinstance(meta, dict) or len(meta) != 1:
+            raise exceptions.bad_request("Request body contains too many items.")
+        if key not in meta:
+            raise exceptions.bad_request("Request body and URI mismatch.")
+        self.model.set_snapshot_metadata(ctx, snapshot_id, meta, replace=False)
+        return json_response({"meta": meta})
+
+    def delete_snapshot_metadata_item(
+        self, ctx: RequestContext, request: Request, api: str, snapshot_id: str, key: str
+    ) -> Response:
+        with self.state.lock:
+            snapshot = self.model.get_snapshot(ctx, snapshot_id)
+            if key not in snapshot.metadata:
+                raise exceptions.CinderError(f"Metadata item was not found: {key}", 404)
+            remaining = {k: v for k, v in snapshot.metadata.items() if k != key}
+            self.model.set_snapshot_metadata(ctx, snapshot_id, remaining, replace=True)
+        return empty_response(200)
+
     # zones, extensions, quotas, limits -------------------------------------------------------
     def availability_zones(self, ctx: RequestContext, request: Request, api: str) -> Response:
         zones = [{"zoneName": "nova", "zoneState": {"available": True}}]
