@@ -395,6 +395,9 @@ class ObjectResponses:
             if stored.manifest and request.args.get("multipart-manifest") != "get":
                 data, headers["ETag"] = large_objects.assemble(self.model, caller, account, stored)
                 headers[_manifest_header(stored)] = _manifest_value(stored)
+                if stored.manifest[0] == large_objects.DLO:  # Swift quotes a DLO's ETag
+                    headers["ETag"] = f'"{headers["ETag"]}"'
+
         if caller is None and request.method == "GET":
             filename = request.args.get("filename") or obj.rsplit("/", 1)[-1]
             kind = "inline" if "inline" in request.args else "attachment"
@@ -497,6 +500,10 @@ class ObjectResponses:
             self.model.update_object(caller, account, container, obj, metadata)
             if delete_at is not None or "X-Remove-Delete-At" in request.headers:
                 self.model.set_expiry(caller, account, container, obj, delete_at)
+            manifest = request.headers.get("X-Object-Manifest")
+            if manifest:  # a POST may make an object a DLO manifest, as in Swift
+                stored = self.model.get_object(caller, account, container, obj)
+                stored.manifest = (large_objects.DLO, manifest.lstrip("/"))
         return empty_response(202)
 
     def object_delete(

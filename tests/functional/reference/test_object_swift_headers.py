@@ -61,3 +61,22 @@ def test_object_expires_at_its_delete_at(cloud, conn):
     time.sleep(2.2)
     assert requests.get(url, headers=token, timeout=5).status_code == 404
     requests.delete(f"{account}/exp", headers=token, timeout=5)
+
+
+def test_post_makes_a_dlo_manifest_with_a_quoted_etag(cloud, conn):
+    account, token = _account(cloud, conn)
+    requests.put(f"{account}/dlo", headers=token, timeout=5)
+    for index, part in enumerate((b"ab", b"cd")):
+        requests.put(f"{account}/dlo/big/{index}", data=part, headers=token, timeout=5)
+    requests.put(f"{account}/dlo/big", data=b"", headers=token, timeout=5)
+    posted = requests.post(
+        f"{account}/dlo/big", headers={**token, "X-Object-Manifest": "dlo/big/"}, timeout=5
+    )
+    assert posted.status_code == 202
+    head = requests.head(f"{account}/dlo/big", headers=token, timeout=5)
+    assert head.headers["X-Object-Manifest"] == "dlo/big/"
+    assert head.headers["ETag"].startswith('"') and head.headers["ETag"].endswith('"')
+    assert requests.get(f"{account}/dlo/big", headers=token, timeout=5).content == b"abcd"
+    for name in ("big/0", "big/1", "big"):
+        requests.delete(f"{account}/dlo/{name}", headers=token, timeout=5)
+    requests.delete(f"{account}/dlo", headers=token, timeout=5)
