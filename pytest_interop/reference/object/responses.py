@@ -473,18 +473,21 @@ class ObjectResponses:
         target_container, target_object = _split_location(destination, "Destination")
         target_account = request.headers.get("Destination-Account") or account
         metadata = {k: v for k, v in meta_updates(request.headers.items(), "object").items() if v}
-        stored = self.model.copy_object(
-            caller,
-            (account, container, obj),
-            (target_account, target_container, target_object),
-            metadata,
-            request.headers.get("Content-Type"),
-        )
+        with self.state.lock:
+            source_time = self.model.get_object(caller, account, container, obj).timestamp
+            stored = self.model.copy_object(
+                caller,
+                (account, container, obj),
+                (target_account, target_container, target_object),
+                metadata,
+                request.headers.get("Content-Type"),
+            )
         return empty_response(
             201,
             {
                 "ETag": stored.etag,
                 "Last-Modified": http_date(stored.timestamp),
+                "X-Copied-From-Last-Modified": http_date(source_time),
                 "X-Copied-From": f"{container}/{obj}",
                 "X-Copied-From-Account": account,
             },

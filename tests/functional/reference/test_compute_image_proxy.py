@@ -37,3 +37,15 @@ def test_server_snapshot_is_seen_and_deleted_through_nova(cloud, conn):
         assert conn.image.find_image(image.id) is None
     finally:
         conn.compute.delete_server(server)
+
+
+def test_snapshot_metadata_given_wins_over_the_defaults(cloud, conn):
+    server = boot(conn, "proxy-meta")
+    try:
+        image = conn.compute.create_server_image(
+            server, name="meta-snap", metadata={"image_type": "test"}, wait=True
+        )
+        assert conn.image.get_image(image.id).properties["image_type"] == "test"
+        conn.image.delete_image(image)
+    finally:
+        conn.compute.delete_server(server)
