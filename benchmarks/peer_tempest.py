@@ -242,17 +242,7 @@ def run_tempest(bin_dir: Path, cloud, tests: dict, workers: int, workdir: Path) 
     )
     if listed.returncode != 0:
         raise SystemExit(f"stestr list failed:\n{listed.stderr[-3000:]}")
-    # The guideline's test name first (a subclass, NetworksIpV6Test, inherits the ids of
-    # NetworksTest's methods); the id alone for a test renamed since.
-    by_uuid: dict[str, str] = {}
-    for line in listed.stdout.splitlines():
-        match = UUID.search(line)
-        if match and match.group(1) in tests:
-            uuid, name = match.group(1), line.strip().split("[", 1)[0]
-            if name == tests[uuid][1]:
-                by_uuid[uuid] = line.strip()
-            else:
-                by_uuid.setdefault(uuid, line.strip())
+    by_uuid = match_listed(tests, listed.stdout.splitlines())
     load_list = workdir / "load-list.txt"
     load_list.write_text("".join(f"{test_id}\n" for test_id in sorted(by_uuid.values())))
     print(
@@ -301,6 +291,23 @@ def run_tempest(bin_dir: Path, cloud, tests: dict, workers: int, workdir: Path) 
         "api_calls": _calls(before, after),
         "outcomes": outcomes,
     }
+
+
+def match_listed(tests: dict, lines: list[str]) -> dict[str, str]:
+    """Idempotent id -> the Tempest test id to run for it.
+
+    The guideline's test name first (a subclass, NetworksIpV6Test, inherits the ids of
+    NetworksTest's methods); the id alone for a test renamed since."""
+    by_uuid: dict[str, str] = {}
+    for line in lines:
+        match = UUID.search(line)
+        if match and match.group(1) in tests:
+            uuid, name = match.group(1), line.strip().split("[", 1)[0]
+            if name == tests[uuid][1]:
+                by_uuid[uuid] = line.strip()
+            else:
+                by_uuid.setdefault(uuid, line.strip())
+    return by_uuid
 
 
 def _per_uuid(tests: dict, by_uuid: dict[str, str], raw: dict[str, dict]) -> dict[str, dict]:
