@@ -290,7 +290,7 @@ class ComputeModel:
                 f"Invalid input for field/attribute accessIPv{version}. Value: {value}. "
                 f"'{value}' is not a 'ipv{version}'"
             )
-        return value
+        return str(address)  # Nova keeps the address's canonical (compressed) form
 
     def check_metadata(self, project_id: str, metadata: Any) -> dict[str, str]:
         if not isinstance(metadata, dict):
@@ -612,7 +612,7 @@ class ComputeModel:
         server.task_state = task
         self._record(ctx, server, action)
 
-    def _later(self, server_id: str, finish: Any) -> None:
+    def _later(self, server_id: str, finish: Any, delay: float | None = None) -> None:
         def run() -> None:
             with self.state.lock:
                 server = self.servers.get(server_id)
@@ -622,7 +622,8 @@ class ComputeModel:
                 server.task_state = None
                 server.updated = utc_now()
 
-        self.state.scheduler.call_later(self.state.faults.settings.action_delay, run)
+        settings = self.state.faults.settings
+        self.state.scheduler.call_later(settings.action_delay if delay is None else delay, run)
 
     def reboot(self, ctx: RequestContext, server_id: str, kind: str) -> None:
         if kind not in ("SOFT", "HARD"):
@@ -646,7 +647,9 @@ class ComputeModel:
                     self.state.machines.power_on(server.id)
                 self.state.machines.reboot(server.id)
 
-            self._later(server.id, finish)
+            # the guest boots again: as long as a boot, not a quick state change
+            settings = self.state.faults.settings
+            self._later(server.id, finish, max(settings.action_delay, settings.boot_delay))
 
     def stop(self, ctx: RequestContext, server_id: str) -> None:
         with self.state.lock:

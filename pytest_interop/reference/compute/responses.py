@@ -296,7 +296,8 @@ class ComputeResponses:
             "OS-EXT-STS:vm_state": server.vm_state,
             "OS-EXT-STS:power_state": server.power_state,
             "os-extended-volumes:volumes_attached": [
-                {"id": volume.id, "delete_on_termination": False}
+                # delete_on_termination from 2.3 on
+                {"id": volume.id, **({"delete_on_termination": False} if version >= (2, 3) else {})}
                 for volume, _ in self.state.volume.attachments_of(server.id)
             ],
             "security_groups": [{"name": name} for name in server.security_groups],
@@ -475,6 +476,10 @@ class ComputeResponses:
                 del body[key]
             for key in ("config_drive", "key_name", "security_groups", "fault"):
                 body.pop(key, None)
+            body["addresses"] = {
+                name: [{"version": a["version"], "addr": a["addr"]} for a in addresses]
+                for name, addresses in body["addresses"].items()
+            }
         return body
 
     def delete_server(self, ctx: RequestContext, request: Request, server_id: str) -> Response:
@@ -564,7 +569,7 @@ class ComputeResponses:
         return self._respond(ctx, {"output": text})
 
     # instance actions -----------------------------------------------------------------
-    def _action(self, server_id: str, action: Any, *, events: bool) -> dict:
+    def _action(self, ctx: RequestContext, server_id: str, action: Any, *, events: bool) -> dict:
         body = {
             "action": action.action,
             "instance_uuid": server_id,
@@ -573,8 +578,9 @@ class ComputeResponses:
             "project_id": action.project_id,
             "start_time": isotime(action.start_time),
             "message": action.message,
-            "updated_at": isotime(action.updated_at),
         }
+        if ctx.microversion >= (2, 58):
+            body["updated_at"] = isotime(action.updated_at)
         if events:
             body["events"] = [
                 {
@@ -590,7 +596,9 @@ class ComputeResponses:
     def list_actions(self, ctx: RequestContext, request: Request, server_id: str) -> Response:
         with self.state.lock:
             server = self.model.get_server(ctx, server_id)
-            actions = [self._action(server.id, a, events=False) for a in reversed(server.actions)]
+            actions = [
+                self._action(ctx, server.id, a, events=False) for a in reversed(server.actions)
+            ]
         return self._respond(ctx, {"instanceActions": actions})
 
     def get_action(
@@ -601,7 +609,7 @@ class ComputeResponses:
             for action in server.actions:
                 if action.request_id == request_id:
                     return self._respond(
-                        ctx, {"instanceAction": self._action(server.id, action, events=True)}
+                        ctx, {"instanceAction": self._action(ctx, server.id, action, events=True)}
                     )
         raise exceptions.not_found(
             f"Action {request_id} on instance {server_id} could not be found."
