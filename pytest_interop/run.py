@@ -32,7 +32,6 @@ from pytest_interop.clouds.registry import (
 from pytest_interop.errors import CloudNotFound, ConfigurationError
 from pytest_interop.guideline.model import Guideline
 from pytest_interop.redaction import Redactor
-from pytest_interop.resources import CleanupSummary
 
 RUN_KEY = pytest.StashKey["InteropRun"]()
 WORKERINPUT_KEY = "interop_run"
@@ -151,12 +150,15 @@ class InteropRun:
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", cloud)
         return Path(self.settings.journal_dir) / f"{safe}.{process}.jsonl"
 
-    def sweep_leftovers(self) -> dict[str, CleanupSummary]:
-        """After every worker ended: remove what a crashed one left, found in its journal."""
-        from pytest_interop.clouds.cli import cleanup_cloud
+    def sweep_leftovers(self) -> dict[str, Any]:
+        """After every worker ended: remove what a crashed one left, found in its journal.
+
+        The ledgers' leak counts are replaced by what the cloud says is still there
+        (:mod:`pytest_interop.leaks`): leaked (confirmed) and unconfirmed apart."""
+        from pytest_interop.leaks import sweep_run
         from pytest_interop.resources import read_journal
 
-        swept: dict[str, CleanupSummary] = {}
+        swept: dict[str, Any] = {}
         for name, spec in self.specs.items():
             pattern = self.journal_path(name, "*")
             journals = sorted(pattern.parent.glob(pattern.name))
@@ -165,12 +167,14 @@ class InteropRun:
                 continue
             cloud = make_cloud(spec, None)
             try:
-                swept[name] = cleanup_cloud(cloud, run_id=self.settings.run_id, journal=records)
+                swept[name] = result = sweep_run(cloud, self.settings.run_id, records)
             finally:
                 cloud.close()
             counts = self.resources.setdefault(name, {"created": 0, "deleted": 0, "leaked": 0})
-            counts["swept"] = counts.get("swept", 0) + len(swept[name].deleted)
-            counts["leaked"] = counts.get("leaked", 0) + len(swept[name].leaked)
+            counts["swept"] = counts.get("swept", 0) + len(result.deleted)
+            counts["leaked"] = len(result.leaked)  # what is there, not what failed once
+            if result.unconfirmed:
+                counts["unconfirmed"] = len(result.unconfirmed)
         return swept
 
     def release_clouds(self) -> dict[str, dict[str, int]]:

@@ -48,6 +48,12 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
         resources = cloud.get("resources") or {}
         if resources.get("leaked"):
             lines.append(f"  LEAKED {resources['leaked']} resources: run `interop cleanup`")
+        if resources.get("unconfirmed"):
+            lines.append(
+                f"  UNCONFIRMED {resources['unconfirmed']} resources: the cloud could not be "
+                "asked whether they are gone; run `interop cleanup --cloud "
+                f"{cloud['name']} --run-id {report.get('run_id')}`"
+            )
     missing = report["selection"]["missing"]
     if missing:
         lines.append("")
