@@ -184,6 +184,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{ID_MARKER}(uuid): the stable id a guideline refers to this test by"
     )
     config.pluginmanager.import_plugin("pytest_interop.fixtures")
+    config.pluginmanager.import_plugin("pytest_interop.inconclusive")
 
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
@@ -570,8 +571,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run.cleanup_interrupted:
         session.exitstatus = pytest.ExitCode.INTERRUPTED  # even if the tests had all ended
     elif exitstatus in EXIT_BY_VERDICT:
-        compliant = all(v.compliant for v in run.verdicts or [])
-        session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
+        from pytest_interop.inconclusive import exit_status
+
+        session.exitstatus = exit_status(run.verdicts or [])  # 0, 1, or 7: inconclusive
 
 
 @contextlib.contextmanager

@@ -244,6 +244,8 @@ class InteropRun:
             if report.failed and record.outcome in (None, compliance.PASSED):
                 record.outcome = compliance.ERROR
                 record.message = self.redactor(data.get("message") or _message(report))
+                record.error_kind = data.get("error_kind")  # a delete that kept failing
+                record.call = data.get("call")
             return
         if report.when == "setup" and report.passed:
             return

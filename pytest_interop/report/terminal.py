@@ -45,6 +45,11 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
                 reason = (first.get("message") or "").strip().splitlines()
                 why = f": {first['name']}" + (f" - {reason[0][:160]}" if reason else "")
             lines.append(f"  {capability['result'].upper():<14} {capability['name']}{why}")
+        if cloud["verdict"] == "inconclusive":
+            lines.append(
+                "  INCONCLUSIVE: every failure is an infrastructure error (the cloud failed, "
+                "not a capability); run again when the cloud is healthy"
+            )
         resources = cloud.get("resources") or {}
         if resources.get("leaked"):
             lines.append(f"  LEAKED {resources['leaked']} resources: run `interop cleanup`")
