@@ -131,9 +131,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gone      {line}")
     for line in summary.leaked:
         print(f"FAILED    {line}")
+    for line in summary.skipped:
+        print(f"skipped   {line}")
+    skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
     print(
         f"{args.cloud}: {len(summary.deleted)} deleted, {len(summary.already_gone)} already "
-        f"gone, {len(summary.leaked)} could not be deleted"
+        f"gone, {len(summary.leaked)} could not be deleted{skipped}"
     )
     return 0 if summary.ok else 1
 
