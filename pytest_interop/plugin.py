@@ -132,6 +132,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where the resource ledger journals what the run creates (default: a temp dir)",
     )
+    group.addoption(
+        "--interop-reference-fault",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="inject faults into the embedded reference clouds of the run, repeatable "
+        "(5xx=0.2, 429=0.1, boot-failure=0.5, seed=7, ...; ini interop_reference_faults)",
+    )
+    parser.addini(
+        "interop_reference_faults",
+        "default --interop-reference-fault values (KNOB=VALUE ...)",
+        type="args",
+        default=[],
+    )
     parser.addini("interop_guideline", "default --guideline values", type="args", default=[])
     parser.addini(
         "interop_guideline_dir",
@@ -218,12 +232,26 @@ def pytest_configure(config: pytest.Config) -> None:
             target,
             clouds,
             config.option.interop_journal_dir,
+            reference_faults=_reference_faults(config),
         )
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from None
     _start(config, run)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _reference_faults(config: pytest.Config) -> dict[str, Any]:
+    """The fault knobs for the embedded reference clouds (option, else ini)."""
+    items = list(config.option.interop_reference_fault)
+    option = "--interop-reference-fault"
+    if not items:
+        items, option = list(config.getini("interop_reference_faults")), "interop_reference_faults"
+    if not items:
+        return {}
+    from pytest_interop.reference.fault_options import parse_faults
+
+    return parse_faults(items, option)
 
 
 def _check_outputs(config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ import re
 import secrets
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,8 +317,11 @@ def build_controller_run(
     target: str | None,
     cloud_names: Sequence[str],
     journal_dir: str | None,
+    reference_faults: Mapping[str, Any] | None = None,
 ) -> InteropRun:
-    """Select, resolve and start, or raise ConfigurationError with one clear line."""
+    """Select, resolve and start, or raise ConfigurationError with one clear line.
+
+    ``reference_faults`` are fault knobs for the embedded reference clouds it starts."""
     try:
         selections = compliance.select(guidelines, target)
     except KeyError:
@@ -343,7 +346,9 @@ def build_controller_run(
                     f"--cloud={name}: unknown reference profile {profile!r}; "
                     f"choose one of: {', '.join(sorted(PROFILES))}"
                 )
-            reference = ReferenceCloud(profile=profile, quotas=RUN_QUOTAS)
+            reference = ReferenceCloud(
+                profile=profile, quotas=RUN_QUOTAS, **dict(reference_faults or {})
+            )
             reference.start()
             embedded.append(reference)
             return CloudSpec(name, "openstack", {"config": reference.cloud_config(name)})
