@@ -19,7 +19,12 @@ from typing import Any
 import pytest
 
 from pytest_interop import compliance, scheduling, sharing, shipped
-from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop.errors import (
+    ConfigurationError,
+    InfrastructureError,
+    NotApplicable,
+    printable,
+)
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
     RUN_KEY,
@@ -190,6 +195,9 @@ def _load_guidelines(refs: list[str], dirs: list[str]) -> list[Any]:
     ids = [g.id for g in guidelines]
     if len(set(ids)) != len(ids):
         raise ConfigurationError(f"--guideline: a guideline is named twice ({', '.join(ids)})")
+    from pytest_interop.run_checks import check_unique_ids
+
+    check_unique_ids(guidelines)
     return guidelines
 
 
@@ -197,7 +205,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ID_MARKER}(uuid): the stable id a guideline refers to this test by"
     )
-    config.pluginmanager.import_plugin("pytest_interop.fixtures")
     config.pluginmanager.import_plugin("pytest_interop.inconclusive")
 
     workerinput = getattr(config, "workerinput", None)
@@ -205,6 +212,8 @@ def pytest_configure(config: pytest.Config) -> None:
         data = workerinput.get(WORKERINPUT_KEY)
         if data is not None:
             from pytest_interop.guideline.loading import load_guideline
+
+            config.pluginmanager.import_plugin("pytest_interop.fixtures")
 
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
             _start(config, build_worker_run(data, guidelines))
@@ -214,7 +223,13 @@ def pytest_configure(config: pytest.Config) -> None:
     refs = list(config.option.guideline) or list(config.getini("interop_guideline"))
     clouds = list(config.option.cloud) or list(config.getini("interop_clouds"))
     if not refs and not clouds:
-        return  # dormant: not a guideline run
+        return  # dormant: not a guideline run (a foreign `server` fixture stays pytest's own)
+    # The fixtures (server, node, keypair, ...) exist only in a run: outside one, a test
+    # asking for `server` gets pytest's "fixture not found", not "this test needs a cloud".
+    config.pluginmanager.import_plugin("pytest_interop.fixtures")
+    from pytest_interop.stale_dirs import remove_stale_key_dirs
+
+    remove_stale_key_dirs()  # what runs killed before this one left
     if not clouds:
         clouds = ["reference"]
     target = config.option.target or config.getini("interop_target") or None
@@ -235,7 +250,7 @@ def pytest_configure(config: pytest.Config) -> None:
             reference_faults=_reference_faults(config),
         )
     except ConfigurationError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(printable(str(exc))) from None
     _start(config, run)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
@@ -326,7 +341,7 @@ def _check_submission_options(config: pytest.Config) -> None:
         load_private_key(option.submission_key)
         load_product(option.submission_product)
     except ConfigurationError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(printable(str(exc))) from None
 
 
 def _quiet_sdk_warnings(config: pytest.Config, run: InteropRun) -> None:

@@ -354,6 +354,11 @@ def build_controller_run(
             return CloudSpec(name, "openstack", {"config": reference.cloud_config(name)})
         from pytest_interop.reference.aws import ReferenceAws
 
+        if profile != "default":  # reference-aws:x would silently be reference-aws
+            raise CloudNotFound(
+                f"--cloud={name}: the embedded AWS endpoint has no variants; "
+                "use --cloud=reference-aws"
+            )
         endpoint = ReferenceAws()
         endpoint.start()
         embedded.append(endpoint)

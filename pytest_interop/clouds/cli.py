@@ -118,6 +118,10 @@ def _run(args: argparse.Namespace) -> int:
             "cleanup touches only tagged leftovers: give --run-id, --older-than or --journal"
         )
     older = parse_age(args.older_than) if args.older_than else None
+    from pytest_interop.stale_dirs import remove_stale_key_dirs
+
+    for directory in remove_stale_key_dirs():
+        print(f"removed   stale key directory {directory}")
     spec = resolve_cloud(args.cloud)
     summary = cleanup_spec(
         spec,
