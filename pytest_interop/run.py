@@ -37,7 +37,12 @@ RUN_KEY = pytest.StashKey["InteropRun"]()
 WORKERINPUT_KEY = "interop_run"
 # An embedded cloud serves one run: sized so that many xdist workers, each with its shared
 # and its own servers, stay under quota (Nova's defaults would refuse the 11th server).
-RUN_QUOTAS = {"instances": 200, "cores": 800, "ram": 1_638_400}
+RUN_QUOTAS = {
+    "instances": 200,
+    "cores": 800,
+    "ram": 1_638_400,
+    **{"security_group": 200, "security_group_rule": 2000, "floatingip": 400, "router": 100},
+}
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

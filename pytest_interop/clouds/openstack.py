@@ -860,6 +860,15 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
         return ip
 
     def allow_ssh(self, remote: str = "0.0.0.0/0") -> SecurityRule:
+        # One group per adapter and remote, shared by its servers: a group per server
+        # would pass Neutron's default quota of 10 with a few workers.
+        made = self.__dict__.setdefault("_ssh_rules", {})
+        if remote in made:
+            return made[remote]
+        made[remote] = rule = self._allow_ssh(remote)
+        return rule
+
+    def _allow_ssh(self, remote: str) -> SecurityRule:
         name = self.resource_name("ssh")
         record = self.track_intent("security_group", name)
         group = self._call(
