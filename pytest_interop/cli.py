@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interop import __version__
-from pytest_interop.errors import ConfigurationError
+from pytest_interop.errors import ConfigurationError, printable
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.guideline.cli",
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ConfigurationError as exc:
-        print(f"interop: error: {exc}", file=sys.stderr)
+        print(f"interop: error: {printable(str(exc))}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130

@@ -19,7 +19,12 @@ from typing import Any
 import pytest
 
 from pytest_interop import compliance, partial, scheduling, sharding, sharing, shipped
-from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop.errors import (
+    ConfigurationError,
+    InfrastructureError,
+    NotApplicable,
+    printable,
+)
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
     RUN_KEY,
@@ -146,6 +151,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where the resource ledger journals what the run creates (default: a temp dir)",
     )
+    group.addoption(
+        "--interop-reference-fault",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="inject faults into the embedded reference clouds of the run, repeatable "
+        "(5xx=0.2, 429=0.1, boot-failure=0.5, seed=7, ...; ini interop_reference_faults)",
+    )
+    parser.addini(
+        "interop_reference_faults",
+        "default --interop-reference-fault values (KNOB=VALUE ...)",
+        type="args",
+        default=[],
+    )
     parser.addini("interop_guideline", "default --guideline values", type="args", default=[])
     parser.addini(
         "interop_guideline_dir",
@@ -191,6 +210,9 @@ def _load_guidelines(refs: list[str], dirs: list[str]) -> list[Any]:
     ids = [g.id for g in guidelines]
     if len(set(ids)) != len(ids):
         raise ConfigurationError(f"--guideline: a guideline is named twice ({', '.join(ids)})")
+    from pytest_interop.run_checks import check_unique_ids
+
+    check_unique_ids(guidelines)
     return guidelines
 
 
@@ -198,13 +220,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ID_MARKER}(uuid): the stable id a guideline refers to this test by"
     )
-    config.pluginmanager.import_plugin("pytest_interop.fixtures")
+    config.pluginmanager.import_plugin("pytest_interop.inconclusive")
 
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         data = workerinput.get(WORKERINPUT_KEY)
         if data is not None:
             from pytest_interop.guideline.loading import load_guideline
+
+            config.pluginmanager.import_plugin("pytest_interop.fixtures")
 
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
             sharding.configure(config)
@@ -215,7 +239,13 @@ def pytest_configure(config: pytest.Config) -> None:
     refs = list(config.option.guideline) or list(config.getini("interop_guideline"))
     clouds = list(config.option.cloud) or list(config.getini("interop_clouds"))
     if not refs and not clouds:
-        return  # dormant: not a guideline run
+        return  # dormant: not a guideline run (a foreign `server` fixture stays pytest's own)
+    # The fixtures (server, node, keypair, ...) exist only in a run: outside one, a test
+    # asking for `server` gets pytest's "fixture not found", not "this test needs a cloud".
+    config.pluginmanager.import_plugin("pytest_interop.fixtures")
+    from pytest_interop.stale_dirs import remove_stale_key_dirs
+
+    remove_stale_key_dirs()  # what runs killed before this one left
     if not clouds:
         clouds = ["reference"]
     target = config.option.target or config.getini("interop_target") or None
@@ -234,12 +264,26 @@ def pytest_configure(config: pytest.Config) -> None:
             target,
             clouds,
             config.option.interop_journal_dir,
+            reference_faults=_reference_faults(config),
         )
     except ConfigurationError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(printable(str(exc))) from None
     _start(config, run)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _reference_faults(config: pytest.Config) -> dict[str, Any]:
+    """The fault knobs for the embedded reference clouds (option, else ini)."""
+    items = list(config.option.interop_reference_fault)
+    option = "--interop-reference-fault"
+    if not items:
+        items, option = list(config.getini("interop_reference_faults")), "interop_reference_faults"
+    if not items:
+        return {}
+    from pytest_interop.reference.fault_options import parse_faults
+
+    return parse_faults(items, option)
 
 
 def _check_outputs(config: pytest.Config) -> None:
@@ -315,7 +359,7 @@ def _check_submission_options(config: pytest.Config) -> None:
         load_private_key(option.submission_key)
         load_product(option.submission_product)
     except ConfigurationError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(printable(str(exc))) from None
 
 
 def _quiet_sdk_warnings(config: pytest.Config, run: InteropRun) -> None:
@@ -601,8 +645,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run.cleanup_interrupted:
         session.exitstatus = pytest.ExitCode.INTERRUPTED  # even if the tests had all ended
     elif exitstatus in EXIT_BY_VERDICT:
-        compliant = all(v.compliant for v in run.verdicts or [])
-        session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
+        from pytest_interop.inconclusive import exit_status
+
+        session.exitstatus = exit_status(run.verdicts or [])  # 0, 1, or 7: inconclusive
+        # 6 for a partial run, whatever it saw: it judges nothing
         session.exitstatus = partial.exit_status(run.verdicts or []) or session.exitstatus
 
 

@@ -12,8 +12,10 @@ where the provider has them, in a tag or metadata key (:data:`TAG_KEY`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -39,6 +41,20 @@ def run_prefix(run_id: str) -> str:
     return f"{NAME_PREFIX}{run_id}-"
 
 
+_RUN_ID_IN_NAME = re.compile(r"^interop-(\d{8}T\d{6})-[0-9a-f]{6}-")
+
+
+def run_started_at(name: str | None) -> float | None:
+    """When the run that named a resource started (epoch seconds, from the run id in the
+    name ``interop-<YYYYmmddTHHMMSS>-<hex>-...``); None for another name. What has no
+    creation time of its own (a Nova key pair) is aged by it."""
+    match = _RUN_ID_IN_NAME.match(name or "")
+    if match is None:
+        return None
+    stamp = dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    return stamp.timestamp()
+
+
 @dataclass
 class LedgerRecord:
     seq: int
@@ -59,6 +75,7 @@ class CleanupSummary:
     deleted: list[str] = field(default_factory=list)
     already_gone: list[str] = field(default_factory=list)
     leaked: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # could not be aged: why, and the fix
 
     @property
     def ok(self) -> bool:
@@ -69,6 +86,7 @@ class CleanupSummary:
             self.deleted + other.deleted,
             self.already_gone + other.already_gone,
             self.leaked + other.leaked,
+            self.skipped + other.skipped,
         )
 
     def as_dict(self) -> dict[str, list[str]]:

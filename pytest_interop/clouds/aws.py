@@ -51,6 +51,7 @@ from pytest_interop.resources import (
     LedgerRecord,
     ResourceLedger,
     run_prefix,
+    run_started_at,
 )
 
 T = TypeVar("T")
@@ -1475,6 +1476,8 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
             if cutoff is not None:
                 stamp = tags.get(CREATED_AT_KEY)
                 when = float(stamp) if stamp and stamp.isdigit() else created
+                if when is None:  # no time of its own: the run id in its name has one
+                    when = run_started_at(name)
                 if when is None or when > cutoff:
                     return False
             return True

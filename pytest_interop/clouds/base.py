@@ -295,7 +295,8 @@ class Cloud:
     def key_dir(self) -> Path:
         """A 0700 directory, private to this adapter, for private keys; removed by close()."""
         if self._key_dir is None:
-            self._key_dir = Path(tempfile.mkdtemp(prefix="interop-keys-"))
+            # the pid in the name: a later run removes it if this process is killed
+            self._key_dir = Path(tempfile.mkdtemp(prefix=f"interop-keys-{os.getpid()}-"))
             self._key_dir.chmod(0o700)
         return self._key_dir
 

@@ -118,6 +118,10 @@ def _run(args: argparse.Namespace) -> int:
             "cleanup touches only tagged leftovers: give --run-id, --older-than or --journal"
         )
     older = parse_age(args.older_than) if args.older_than else None
+    from pytest_interop.stale_dirs import remove_stale_key_dirs
+
+    for directory in remove_stale_key_dirs():
+        print(f"removed   stale key directory {directory}")
     spec = resolve_cloud(args.cloud)
     summary = cleanup_spec(
         spec,
@@ -131,9 +135,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gone      {line}")
     for line in summary.leaked:
         print(f"FAILED    {line}")
+    for line in summary.skipped:
+        print(f"skipped   {line}")
+    skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
     print(
         f"{args.cloud}: {len(summary.deleted)} deleted, {len(summary.already_gone)} already "
-        f"gone, {len(summary.leaked)} could not be deleted"
+        f"gone, {len(summary.leaked)} could not be deleted{skipped}"
     )
     return 0 if summary.ok else 1
 

@@ -50,6 +50,7 @@ from pytest_interop.resources import (
     LedgerRecord,
     ResourceLedger,
     run_prefix,
+    run_started_at,
 )
 
 T = TypeVar("T")
@@ -861,6 +862,15 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
         return ip
 
     def allow_ssh(self, remote: str = "0.0.0.0/0") -> SecurityRule:
+        # One group per adapter and remote, shared by its servers: a group per server
+        # would pass Neutron's default quota of 10 with a few workers.
+        made = self.__dict__.setdefault("_ssh_rules", {})
+        if remote in made:
+            return made[remote]
+        made[remote] = rule = self._allow_ssh(remote)
+        return rule
+
+    def _allow_ssh(self, remote: str) -> SecurityRule:
         name = self.resource_name("ssh")
         record = self.track_intent("security_group", name)
         group = self._call(
@@ -1520,7 +1530,7 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
                 return False
             if name is not None and not name.startswith(prefix):
                 return False
-            return old_enough(tags, created)
+            return old_enough(tags, created if created is not None else run_started_at(name))
 
         def old_enough(tags: Mapping[str, str], created: float | None) -> bool:
             if cutoff is None:
@@ -1565,8 +1575,15 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
             if not item.name.startswith(prefix):
                 continue
             if cutoff is not None:
-                created = getattr(item, "created_at", None)
-                if not old_enough({}, _epoch(created)):
+                # Nova lists key pairs without a creation time: the run id in the name has one
+                created = _epoch(getattr(item, "created_at", None)) or run_started_at(item.name)
+                if created is None:
+                    summary.skipped.append(
+                        f"keypair {item.name}: no creation time, and no run id in its name "
+                        "to age it by; remove it with --run-id RUN_ID"
+                    )
+                    continue
+                if not old_enough({}, created):
                     continue
             attempt(f"keypair {item.name}", lambda n=item.name: self._delete_keypair_if_there(n))
         groups = listed(

@@ -94,6 +94,14 @@ def resolve_guideline(ref: str | os.PathLike[str], search_dirs: Sequence[Path | 
     candidate = Path(text)
     if candidate.is_file():
         return candidate
+    if candidate.exists() and (isinstance(ref, os.PathLike) or _looks_like_path(text)):
+        from pytest_interop.outputs import file_kind
+
+        raise GuidelineError(
+            f"guideline file {text} is {file_kind(candidate.stat().st_mode)}, not a regular "
+            f"file; give the path of a guideline's .json file or an id such as "
+            f"{_example_ids(search_dirs)}"
+        )
     if isinstance(ref, os.PathLike) or _looks_like_path(text):
         raise GuidelineError(
             f"guideline file {text} not found; check the path, or pass a guideline id "

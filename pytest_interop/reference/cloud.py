@@ -28,6 +28,7 @@ from pytest_interop.reference.image import exceptions as image_errors
 from pytest_interop.reference.image import urls as image_urls
 from pytest_interop.reference.network import exceptions as network_errors
 from pytest_interop.reference.network import urls as network_urls
+from pytest_interop.reference.network.quotas import DEFAULT_QUOTAS as NETWORK_QUOTAS
 from pytest_interop.reference.object import exceptions as object_errors
 from pytest_interop.reference.object import urls as object_urls
 from pytest_interop.reference.orchestration import exceptions as orchestration_errors
@@ -103,7 +104,7 @@ class ReferenceCloud:
             raise ConfigurationError(f"bad reference cloud knob: {exc}") from None
         self._machines_enabled = bool(knobs.get("machines", True))
         self._quotas = dict(knobs.get("quotas") or {})
-        unknown_quotas = set(self._quotas) - set(DEFAULT_QUOTAS)
+        unknown_quotas = set(self._quotas) - set(DEFAULT_QUOTAS) - set(NETWORK_QUOTAS)
         if unknown_quotas:
             raise ConfigurationError(f"unknown quota(s): {', '.join(sorted(unknown_quotas))}")
         self.host = host
@@ -128,7 +129,9 @@ class ReferenceCloud:
             self.ssh_port = pick_ssh_port()
             glue = MachineGlue(self.ssh_port, enabled=self._machines_enabled)
             state = CloudState(self.profile, self.fault_settings, glue)
-            state.compute.default_quotas.update(self._quotas)
+            for name, value in self._quotas.items():  # Nova's and Neutron's, by name
+                quotas = state.network.quotas if name in NETWORK_QUOTAS else None
+                (quotas if quotas is not None else state.compute.default_quotas)[name] = value
             identity = state.identity
             admin_project = identity.ensure_project("admin", "Bootstrap project")
             identity.add_user(

@@ -61,9 +61,20 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
             lines.append(f"  {capability['result'].upper():<14} {capability['name']}{why}")
         if skipped:
             lines.append(f"  NOT RUN (deselected) {skipped} required or deprecated capabilities")
+        if cloud["verdict"] == "inconclusive":
+            lines.append(
+                "  INCONCLUSIVE: every failure is an infrastructure error (the cloud failed, "
+                "not a capability); run again when the cloud is healthy"
+            )
         resources = cloud.get("resources") or {}
         if resources.get("leaked"):
             lines.append(f"  LEAKED {resources['leaked']} resources: run `interop cleanup`")
+        if resources.get("unconfirmed"):
+            lines.append(
+                f"  UNCONFIRMED {resources['unconfirmed']} resources: the cloud could not be "
+                "asked whether they are gone; run `interop cleanup --cloud "
+                f"{cloud['name']} --run-id {report.get('run_id')}`"
+            )
     missing = report["selection"]["missing"]
     if missing:
         lines.append("")

@@ -15,6 +15,7 @@ from pytest_interop.reference.addresses import (
 )
 from pytest_interop.reference.core.wire import RequestContext, isotime, utc_now
 from pytest_interop.reference.network import exceptions
+from pytest_interop.reference.network.quotas import DEFAULT_QUOTAS, check_quota
 
 if TYPE_CHECKING:
     from pytest_interop.reference.identity.models import Project
@@ -48,6 +49,10 @@ class NetworkModel:
         self.store: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self._next_host: dict[str, int] = {}  # subnet id -> next host index (private subnets)
         self._random = random.Random(state.faults.settings.seed)
+        self.quotas = dict(DEFAULT_QUOTAS)  # enforced on what projects create (quotas.py)
+
+    def _check_quota(self, project_id: str, name: str) -> None:
+        check_quota(self.quotas, self.store, project_id, name)
 
     # generic -------------------------------------------------------------------------
     def _base(self, ctx_project: str, **fields: Any) -> dict[str, Any]:
@@ -130,6 +135,7 @@ class NetworkModel:
         self._check_name(body)
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "network")
             external = bool(body.get("router:external", False))
             if (external or body.get("shared")) and not ctx.is_admin:
                 raise exceptions.NeutronError(
@@ -196,6 +202,7 @@ class NetworkModel:
         self._check_name(body)
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "subnet")
             network_id = body.get("network_id")
             if not network_id:
                 raise exceptions.bad_request(
@@ -495,6 +502,7 @@ class NetworkModel:
         self._check_name(body)
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "router")
             router = self._base(
                 owner,
                 name=body.get("name", ""),
@@ -670,6 +678,7 @@ class NetworkModel:
     def create_floating_ip(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "floatingip")
             network_id = body.get("floating_network_id")
             if not network_id:
                 raise exceptions.bad_request(
@@ -809,6 +818,8 @@ class NetworkModel:
                 raise exceptions.conflict(
                     "SecurityGroupDefaultAlreadyExists", "Default security group already exists."
                 )
+            if not default:
+                self._check_quota(owner, "security_group")
             group = self._base(
                 owner,
                 name=body.get("name", ""),
@@ -877,6 +888,7 @@ class NetworkModel:
                     "Failed to parse request. Required attribute 'security_group_id' not specified"
                 )
             group = self._owned(ctx, "security-groups", group_id)
+            self._check_quota(group["project_id"], "security_group_rule")
             if body.get("direction") not in ("ingress", "egress"):
                 raise exceptions.invalid_input(
                     f"{body.get('direction')!r} is not in ['ingress', 'egress']"
