@@ -7,12 +7,14 @@ tests' template runs as on AWS (moto serves CloudFormation itself, on the same p
 - a failed create: moto raises out of CreateStack and leaves what it made; CloudFormation
   answers, marks the stack CREATE_FAILED and (``OnFailure=ROLLBACK``, the default) deletes
   what was made, ROLLBACK_COMPLETE, with an event for each resource made and deleted;
+- deleting an ``AWS::EC2::Volume`` and ``AWS::EC2::VolumeAttachment`` with their stack
+  (moto leaves both);
 - updating an ``AWS::EC2::Instance`` (moto cannot: it drops the instance from the stack). As
   CloudFormation documents it, a new ``InstanceType`` or ``UserData`` changes the instance in
   place (stopped and started), a new ``ImageId`` or ``KeyName`` replaces it; tags change in
   place.
 
-:func:`install` applies all three for as long as a ReferenceAws runs; :func:`remove` undoes the
+:func:`install` applies all of these for as long as a ReferenceAws runs; :func:`remove` undoes the
 instance update.
 """
 
@@ -163,6 +165,21 @@ def _update_instance(
     return instance
 
 
+def _delete_volume(volume: Any, account_id: str, region_name: str) -> None:
+    ec2 = _ec2(account_id, region_name)
+    attachment = volume.attachment
+    if attachment is not None:
+        ec2.detach_volume(volume.id, attachment.instance.id, attachment.device)
+    ec2.delete_volume(volume.id)
+
+
+def _delete_attachment(attachment: Any, account_id: str, region_name: str) -> None:
+    if attachment.volume.attachment is not None:
+        _ec2(account_id, region_name).detach_volume(
+            attachment.volume.id, attachment.instance.id, attachment.device
+        )
+
+
 _installed: dict[str, Any] = {}
 
 
@@ -173,6 +190,12 @@ def install() -> None:
     if "instance" not in _installed:
         _installed["instance"] = Instance.__dict__.get("update_from_cloudformation_json")
         Instance.update_from_cloudformation_json = classmethod(_update_instance)  # type: ignore[assignment,method-assign]
+    from moto.ec2.models.elastic_block_store import Volume, VolumeAttachment
+
+    if "volume" not in _installed:  # moto's stack delete leaves EBS volumes and attachments
+        _installed["volume"] = True
+        Volume.delete = _delete_volume  # type: ignore[attr-defined]
+        VolumeAttachment.delete = _delete_attachment  # type: ignore[attr-defined]
     get_model_map.cache_clear()  # CfnKeyPair is a CloudFormationModel subclass: now it counts
     install_rollback()
 
@@ -181,6 +204,10 @@ def remove() -> None:
     from moto.ec2.models.instances import Instance
 
     remove_rollback()
+    if _installed.pop("volume", None):
+        from moto.ec2.models.elastic_block_store import Volume, VolumeAttachment
+
+        del Volume.delete, VolumeAttachment.delete  # type: ignore[attr-defined]
     if "instance" in _installed:
         original = _installed.pop("instance")
         if original is None:
