@@ -547,9 +547,7 @@ class OrchestrationResponses:
                 "resources": {
                     type_name: {
                         "type": type_name,
-                        "properties": {
-                            name: {"get_param": name} for name in params
-                        },
+                        "properties": {name: {"get_param": name} for name in params},
                     }
                 },
                 "outputs": {
