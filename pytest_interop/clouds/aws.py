@@ -21,6 +21,7 @@ import paramiko
 from pytest_interop.clouds import discovery
 from pytest_interop.clouds.aws_large_objects import S3LargeObjects
 from pytest_interop.clouds.aws_object import CONTAINER_KIND, S3Facet
+from pytest_interop.clouds.aws_orchestration import STACK_KIND, CloudFormationFacet
 from pytest_interop.clouds.base import (
     DEFAULT_ACTION_TIMEOUT,
     DEFAULT_BOOT_TIMEOUT,
@@ -144,7 +145,7 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
-class AwsCloud(S3Facet, S3LargeObjects, Cloud):
+class AwsCloud(S3Facet, S3LargeObjects, CloudFormationFacet, Cloud):
     provider = "aws"
     resize_needs_confirmation = False
 
@@ -1443,6 +1444,8 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
         if record.kind in DNS_KINDS:
             return self.dns.delete_ledger_record(record)
+        if record.kind == STACK_KIND:
+            return self._delete_stack_if_there(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
 
     # -- DNS (Route 53: pytest_interop.clouds.aws_dns) ----------------------------------------

@@ -849,6 +849,11 @@ class Cloud:
         """The template language stacks are written in: ``hot`` or ``cfn``."""
         raise self._lacks("orchestration")
 
+    @property
+    def rollback_by_default(self) -> bool:
+        """Whether a failed create is rolled back when the request does not say."""
+        raise self._lacks("orchestration")
+
     def create_stack(
         self,
         template: str,

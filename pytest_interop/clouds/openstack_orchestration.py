@@ -43,6 +43,7 @@ class HeatFacet:
     track_deleted: Callable[..., None]
     resource_name: Callable[[str], str]
 
+    rollback_by_default = False  # Heat: disable_rollback is true unless asked
     template_dialect = "hot"
 
     def heat(self, call: str, method: str, path: str, body: Any = None, **params: Any) -> Any:

@@ -25,14 +25,15 @@ class Spec:
     parameters: dict[str, Any]
     login_user: str | None
     flavor: Flavor
+    key_path: str | None = None  # a key made here and imported; else the stack's output
 
 
 def larger_flavor(cloud: Cloud, flavor: Flavor) -> Flavor:
-    """The smallest flavor with more vCPUs and at least as much RAM and disk."""
+    """The smallest flavor with more vCPUs, more RAM and at least as much disk."""
     bigger = [
         f
         for f in cloud.list_flavors()
-        if f.vcpus > flavor.vcpus and f.ram_mb >= flavor.ram_mb and f.disk_gb >= flavor.disk_gb
+        if f.vcpus > flavor.vcpus and f.ram_mb > flavor.ram_mb and f.disk_gb >= flavor.disk_gb
     ]
     if not bigger:
         raise NotApplicable(f"{cloud.name} has no flavor larger than {flavor.name}")
@@ -215,3 +216,35 @@ NoDates.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in NoDates.yaml_implicit_resolvers.items()
 }
+
+
+HOT_MINIMAL = f"heat_template_version: {HOT_VERSION}\ndescription: nothing in it\n"
+CFN_MINIMAL = """
+AWSTemplateFormatVersion: '2010-09-09'
+Description: nothing in it (a stack needs one resource; a handle makes nothing)
+Resources:
+  nothing: {Type: AWS::CloudFormation::WaitConditionHandle}
+"""
+
+
+def minimal(cloud: Cloud) -> str:
+    """The smallest stack the provider accepts."""
+    return HOT_MINIMAL if cloud.template_dialect == "hot" else CFN_MINIMAL
+
+
+def added_output(cloud: Cloud) -> tuple[str, str]:
+    """A template adding a resource and an output naming it; the output's expected prefix."""
+    if cloud.template_dialect == "hot":
+        return (
+            f"heat_template_version: {HOT_VERSION}\nresources:\n  later:\n"
+            "    type: OS::Heat::Value\n    properties: {value: added-by-update}\n"
+            "outputs:\n  later: {value: {get_attr: [later, value]}}\n",
+            "added-by-update",
+        )
+    return (
+        CFN_MINIMAL
+        + "  later:\n    Type: AWS::EC2::SecurityGroup\n"
+        + "    Properties: {GroupDescription: added by the update}\n"
+        + "Outputs:\n  later: {Value: {Ref: later}}\n",
+        "sg-",
+    )

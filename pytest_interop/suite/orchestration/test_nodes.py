@@ -49,6 +49,8 @@ def test_stack_node_is_reached_with_the_stacks_key_and_ran_its_user_data(
     cloud, stacks, record_finding
 ):
     node = node_stack(stacks)
+    record_finding("template_dialect", cloud.template_dialect)
+    record_finding("stack_id_form", "arn" if node.stack.id.startswith("arn:") else "uuid")
     with logged_in(cloud, node) as session:
         record_finding("ssh_login_user", session.username)
         marker = session.run(["cat", templates.MARKER]).stdout.strip()
@@ -78,7 +80,7 @@ def test_flavor_update_resizes_the_server_in_place_as_the_guest_sees(cloud, stac
         assert _mem_total_kb(session) > memory
         marker = session.run(["cat", templates.MARKER]).stdout.strip()
     assert marker == node.parameters["marker"], "the guest's disk did not survive the resize"
-    record_finding("flavor_update", "resized in place")
+    record_finding("flavor_update", "resized in place, same server")
 
 
 @pytest.mark.idempotent_id("2967686a-cc08-4162-8c0a-abe5146c4a6e")
@@ -97,7 +99,7 @@ def test_parameter_update_changes_only_what_uses_the_parameter(cloud, stacks):
         n: r.physical_id for n, r in before.items()
     }
     changed = {n for n, r in after.items() if r.status != before[n].status}
-    assert changed == {"server"}, f"only the server uses the parameter; changed: {changed}"
+    assert changed <= {"server"}, f"only the server uses the parameter; changed: {changed}"
     server_id = node.stack.outputs["server_id"]
     assert cloud.get_server_metadata(server_id).get("greeting") == "changed"
     with logged_in(cloud, node) as session:
@@ -129,6 +131,7 @@ def test_failed_resource_rolls_the_stack_back_leaving_nothing(cloud, stacks, rec
     template = templates.rollback(cloud)
     stack = stacks.create(template, rollback=True)
     record_finding("failed_create", stack.status)
+    record_finding("rollback_on_failure_by_default", cloud.rollback_by_default)
     assert stack.status == "ROLLBACK_COMPLETE", f"{stack.status}: {stack.status_reason}"
     kinds = templates.resource_types(template)
     made = [
@@ -146,7 +149,8 @@ def test_failed_resource_rolls_the_stack_back_leaving_nothing(cloud, stacks, rec
 def test_deleting_a_stack_leaves_nothing(cloud, stacks):
     node = node_stack(stacks)
     made = _external(cloud.stack_resources(node.stack.id))
-    assert {r.type.split("::")[-1] for r in made} >= {"Server", "KeyPair"}
+    kinds = {r.type.split("::")[-1] for r in made}
+    assert "KeyPair" in kinds and kinds & {"Server", "Instance"}, kinds
     stacks.delete(node.stack.id)
     assert node.stack.id not in {s.id for s in cloud.list_stacks()}
     left = [r.name for r in made if cloud.stack_resource_exists(r)]
