@@ -486,10 +486,7 @@ def print_side_by_side(tempest: dict, ours: dict, workers: int) -> None:
         f"{sum(parallel['api_calls'].values()):14}"
     )
     ran = sum(1 for o in tempest["outcomes"].values() if o["status"] != "missing")
-    print(
-        f"  {'tests run':26} {ran:16} {serial['tests']:14} "
-        f"{parallel['tests']:14}"
-    )
+    print(f"  {'tests run':26} {ran:16} {serial['tests']:14} {parallel['tests']:14}")
     print("ratios ours / Tempest's")
     print(
         f"  wall: serial {serial['wall_s'] / tempest['wall_s']:.2f}, -n {workers} "
