@@ -58,6 +58,7 @@ def routes(state: CloudState) -> list[Route]:
         ("/events", "GET", api.list_events),
     ]
     table = [
+        ("", "GET", api.versions),  # the catalog's endpoint itself: the version document
         ("/stacks", "GET", api.list_stacks),
         ("/stacks", "POST", api.create_stack),
         ("/stacks/preview", "POST", api.preview_stack),
