@@ -39,6 +39,7 @@ from pytest_interop.reference.fault_options import parse_faults
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FAULTS = ["5xx=0.4", "429=0.2", "boot-failure=0.5"]
 UNMASKED_KEY = re.compile(r"PRIVATE KEY-----(?!\*\*\*)(?:\\n|\n|\s|')*[A-Za-z0-9+/]{16}")
+UNMASKED_ADMIN_PASS = re.compile(r"[\"']adminPass[\"']: [\"'](?!\*\*\*)")  # Nova's boot answer
 
 
 def live(cloud: ReferenceCloud) -> dict[str, dict[str, int]]:
@@ -132,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         if s in t
     ]
     leaks += [f"a private key in {where}" for where, t in outputs.items() if UNMASKED_KEY.search(t)]
+    leaks += [
+        f"a server's admin password in {where}"
+        for where, t in outputs.items()
+        if UNMASKED_ADMIN_PASS.search(t)
+    ]
     summary = [
         line for line in result.stdout.splitlines() if line.startswith("=") and " in " in line
     ]
