@@ -3,7 +3,8 @@
 Part 1 runs one guideline against 1, 2, 4 and 8 paced reference clouds in one pytest process
 (``-n 8``) and prints, for each count: wall time, servers booted, test outcomes, peak memory of
 the controller and of the largest worker. Part 2 cuts the run over 4 clouds into N shards
-(``--interop-shard I/N``), runs each shard as its own process, one after another, and prints
+(``--interop-shard I/N``, planned by the unsharded run's durations, or ``--cost-model
+estimates``), runs each shard as its own process, one after another, and prints
 each shard's cost by the model (the plan's estimate) and measured (wall time), and the balance
 of both: the slowest shard over the mean (goal <= 1.15). The merged shards' verdicts are
 compared with the unsharded run's.
@@ -115,7 +116,8 @@ def balance(args: argparse.Namespace, knobs: dict) -> None:
     count = 4
     print(
         f"\nPart 2: {args.guideline} on {count} clouds in {args.shards} shards, each shard a "
-        f"process of its own (-n {args.shard_workers}), one after another"
+        f"process of its own (-n {args.shard_workers}), one after another; cost model: "
+        f"{args.cost_model}"
     )
     clouds = start_clouds(count, knobs)
     try:
@@ -126,9 +128,14 @@ def balance(args: argparse.Namespace, knobs: dict) -> None:
             workers = ["-n", str(args.shard_workers)]
             whole = run_pytest(out, clouds, args.guideline, workers)
             shards = []
+            model_args = []
+            if args.cost_model == "durations":  # as a fleet with last night's report would
+                model_args = [f"--interop-shard-durations={whole['report']}"]
             for index in range(1, args.shards + 1):
                 shard = f"--interop-shard={index}/{args.shards}"
-                shards.append(run_pytest(out, clouds, args.guideline, [*workers, shard]))
+                shards.append(
+                    run_pytest(out, clouds, args.guideline, [*workers, shard, *model_args])
+                )
             merged = out / "merged.json"
             subprocess.run(
                 [sys.executable, "-m", "pytest_interop.cli", "report", "merge"]
@@ -178,6 +185,12 @@ def main() -> None:
     parser.add_argument("--boot-delay", type=float, default=2.0)
     parser.add_argument("--api-latency", type=float, default=0.02)
     parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument(
+        "--cost-model",
+        choices=("estimates", "durations"),
+        default="durations",
+        help="plan the shards by estimates, or by the unsharded run's report (default)",
+    )
     args = parser.parse_args()
     knobs = {"api_latency": args.api_latency, "boot_delay": args.boot_delay}
     if not args.skip_growth:
