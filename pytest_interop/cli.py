@@ -20,6 +20,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.clouds.cli",
     "pytest_interop.submission.cli",
     "pytest_interop.report.cli",
+    "pytest_interop.results.cli",
 )
 
 USAGE_ERROR = 2
