@@ -309,6 +309,10 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     def api_adoption():
         return jsonify(queries.adoption(session(), request.args.get("capability")))
 
+    @app.get("/api/v1/tests")
+    def api_tests():
+        return jsonify(queries.test_results(session()))
+
     @app.get("/api/v1/capabilities/<capability>/trend")
     def api_trend(capability: str):
         return jsonify(queries.adoption_trend(session(), capability))

@@ -152,17 +152,24 @@ def product_history(session: Session, product_id: int) -> dict[str, Any] | None:
     )  # fmt: skip
     runs = sorted(session.scalars(query), key=lambda s: (when(s), s.id))
     entries = []
-    previous: dict[str, CloudResult] = {}
+    previous: list[CloudResult] = []  # the clouds of the last run that is not revoked
     for submission in runs:
         summary = submission_summary(submission)
         summary["changes"] = {}
+        by_name = {c.cloud: c for c in previous}
         for cloud in submission.clouds:
-            if cloud.cloud in previous and not submission.revoked:
+            # the same cloud name; or, one cloud each, the product's one cloud
+            before = by_name.get(cloud.cloud) or (
+                previous[0] if len(previous) == 1 and len(submission.clouds) == 1 else None
+            )
+            if before is not None and not submission.revoked:
+                shared = set(before.submission.guidelines) & set(submission.guidelines)
                 summary["changes"][cloud.cloud] = changes(
-                    previous[cloud.cloud].capabilities, cloud.capabilities
+                    [c for c in before.capabilities if c.guideline in shared],
+                    [c for c in cloud.capabilities if c.guideline in shared],
                 )
-            if not submission.revoked:
-                previous[cloud.cloud] = cloud
+        if not submission.revoked:
+            previous = list(submission.clouds)
         entries.append(summary)
     return {
         "product": {"id": product.id, "vendor": product.vendor, "name": product.name,
@@ -301,6 +308,7 @@ def fleet_findings(session: Session, guideline: str | None = None) -> list[dict[
     if not clouds:
         return []
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    numbers: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     query = select(Finding.cloud_result_id, Finding.key, Finding.value).where(
         Finding.cloud_result_id.in_(list(clouds))
     )
@@ -308,8 +316,23 @@ def fleet_findings(session: Session, guideline: str | None = None) -> list[dict[
         if key in ("hybrid.step", "hybrid.result", "hybrid.reason"):
             continue
         submission, cloud = clouds[cloud_id]
-        text = value if isinstance(value, str) else str(value)
-        found[key][text].add(column_label(submission, cloud))
+        label = column_label(submission, cloud)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            numbers[key][label].append(float(value))
+        else:
+            found[key][value if isinstance(value, str) else str(value)].add(label)
+    for key, per_product in numbers.items():
+        if key in found:  # mixed kinds: show the numbers as values
+            for label, values in per_product.items():
+                for number in values:
+                    found[key][f"{number:g}"].add(label)
+            continue
+        for label, values in per_product.items():
+            # a measurement (boot time) varies run to run: one summary per product
+            ordered = sorted(values)
+            median = ordered[len(ordered) // 2]
+            text = f"median {median:g} (min {ordered[0]:g}, max {ordered[-1]:g}, n={len(values)})"
+            found[key][text].add(label)
     out = []
     for key in sorted(found):
         values = [{"value": v, "products": sorted(p)} for v, p in sorted(found[key].items())]
@@ -406,3 +429,22 @@ def keys(session: Session) -> list[dict[str, Any]]:
          "revoked_reason": k.revoked_reason, "submissions": counts.get(k.id, 0)}
         for k in session.scalars(select(SigningKey).order_by(SigningKey.id))
     ]  # fmt: skip
+
+
+def test_results(session: Session) -> list[dict[str, Any]]:
+    """Per test (by name): how it ended on each product's latest run that ran it."""
+    runs = latest(session)
+    clouds = {c.id: (s, c) for s in runs for c in s.clouds}
+    if not clouds:
+        return []
+    out: dict[str, dict[str, Any]] = {}
+    query = select(TestResult).where(TestResult.cloud_result_id.in_(list(clouds)))
+    for test in session.scalars(query):
+        submission, cloud = clouds[test.cloud_result_id]
+        entry = out.setdefault(
+            test.name,
+            {"name": test.name, "capability": test.capability,
+             "idempotent_id": test.idempotent_id, "results": {}},
+        )  # fmt: skip
+        entry["results"][column_label(submission, cloud)] = test.result
+    return sorted(out.values(), key=lambda t: t["name"])

@@ -19,41 +19,55 @@ COLOURS = {
     "not_applicable": "#cfd8dc",
     None: "#ffffff",
 }
-CELL = 16
+CELL = 14  # the smallest square; fewer columns get larger ones
 FONT = "font-family='sans-serif' font-size='11'"
 
 
 def heatmap(rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[str | None]]):
     """Capability rows by product columns, one coloured square a result."""
-    left = 8 + 6.5 * max((len(r) for r in rows), default=10)
-    top = 8 + 6.5 * max((len(c) for c in columns), default=10) * 0.72
-    width = left + CELL * len(columns) + 10
-    height = top + CELL * len(rows) + 10
+    cell = max(CELL, min(56, 480 // max(len(columns), 1)))  # column width
+    row_h = CELL + 2
+    left = 10 + 6.2 * max((len(r) for r in rows), default=10)
+    # column labels are turned 45 degrees: they reach up and right by 0.71 of their length
+    reach = 0.71 * 6.2 * max((len(c) for c in columns), default=10)
+    top = 10 + reach
+    width = left + cell * len(columns) + reach + 10
+    height = top + row_h * len(rows) + 34  # the legend below
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' role='img' class='heatmap' "
         f"width='{width:.0f}' height='{height:.0f}' viewBox='0 0 {width:.0f} {height:.0f}'>",
         "<title>capability by product heatmap</title>",
     ]
     for j, column in enumerate(columns):
-        x = left + CELL * j + CELL / 2
+        x = left + cell * j + cell / 2
         parts.append(
-            f"<text {FONT} transform='translate({x:.1f},{top - 4:.1f}) rotate(-45)'>"
+            f"<text {FONT} transform='translate({x - 3:.1f},{top - 4:.1f}) rotate(-45)'>"
             f"{escape(column)}</text>"
         )
     for i, row in enumerate(rows):
-        y = top + CELL * i
+        y = top + row_h * i
         parts.append(
-            f"<text {FONT} x='{left - 4:.1f}' y='{y + CELL - 4:.1f}' text-anchor='end'>"
+            f"<text {FONT} x='{left - 4:.1f}' y='{y + row_h / 2 + 3:.1f}' text-anchor='end'>"
             f"{escape(row)}</text>"
         )
         for j, result in enumerate(cells[i]):
             colour = COLOURS.get(result, "#000000")
             parts.append(
-                f"<rect x='{left + CELL * j:.1f}' y='{y:.1f}' width='{CELL - 1}' "
-                f"height='{CELL - 1}' fill='{colour}' stroke='#ddd' data-result='{result or ''}'>"
+                f"<rect x='{left + cell * j:.1f}' y='{y:.1f}' width='{cell - 1}' "
+                f"height='{row_h - 1}' fill='{colour}' stroke='#ddd' data-result='{result or ''}'>"
                 f"<title>{escape(row)} on {escape(columns[j])}: {escape(result or 'not in run')}"
                 "</title></rect>"
             )
+    y = top + row_h * len(rows) + 12
+    x = 10.0
+    for result, colour in COLOURS.items():
+        if result is None:
+            continue
+        parts.append(
+            f"<rect x='{x:.1f}' y='{y:.1f}' width='12' height='12' fill='{colour}'/>"
+            f"<text {FONT} x='{x + 16:.1f}' y='{y + 10:.1f}'>{result.replace('_', ' ')}</text>"
+        )
+        x += 24 + 6.2 * len(result)
     parts.append("</svg>")
     return "".join(parts)
 

@@ -25,7 +25,19 @@ pytest.importorskip("flask", reason="the results extra is not installed: pip ins
 
 
 @pytest.fixture(scope="session")
-def real_bundles(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> list[RealBundle]:
+def real_bundles(all_real_bundles: list[RealBundle]) -> list[RealBundle]:
+    """The three products' runs: reference, reference:floating-ip, reference-aws."""
+    return all_real_bundles[:3]
+
+
+@pytest.fixture(scope="session")
+def follow_up_bundle(all_real_bundles: list[RealBundle]) -> RealBundle:
+    """A later run of the floating-IP product, on the default profile, hybrid add-on only."""
+    return all_real_bundles[3]
+
+
+@pytest.fixture(scope="session")
+def all_real_bundles(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> list[RealBundle]:
     """The three real runs, made once per test session: xdist workers share them through a
     directory beside their own temporary directories, the first one to lock it makes them."""
     if worker_id == "master":

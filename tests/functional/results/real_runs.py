@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.functional.submission.sample_runs import write_private_key
 
@@ -27,12 +28,14 @@ class Product:
     name: str
     kind: str
     public_addresses: str
+    version: str = "2026.1"
+    guidelines: tuple[str, ...] = GUIDELINES
 
     def declaration(self) -> str:
         return f"""\
 vendor: {self.vendor}
 product: {self.name}
-version: "2026.1"
+version: "{self.version}"
 kind: {self.kind}
 contact: interop@example.com
 regions: [RegionOne]
@@ -55,6 +58,10 @@ PRODUCTS = (
     Product("reference-aws", "Moto Works", "AWS-Compatible Cloud", "public cloud",
             "public IPs on the default subnet"),
 )  # fmt: skip
+# A later version of the floating-IP product that gives public addresses at boot, run with the
+# hybrid add-on only, after the others: its history shows what changed between two runs.
+FOLLOW_UP = Product("reference", "Reference Project", "Floating IP Cloud", "private cloud",
+                    "public addresses at boot", "2026.2", ("hybrid.2020.06",))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,13 +71,13 @@ class RealBundle:
     report: Path
     key: Path  # the vendor's private key; its public key is key.pub
 
-    def as_dict(self) -> dict[str, str]:
-        return {"cloud": self.product.cloud, "bundle": str(self.bundle),
+    def as_dict(self) -> dict[str, Any]:
+        return {"product": asdict(self.product), "bundle": str(self.bundle),
                 "report": str(self.report), "key": str(self.key)}  # fmt: skip
 
     @classmethod
-    def from_dict(cls, data: dict[str, str]) -> RealBundle:
-        product = next(p for p in PRODUCTS if p.cloud == data["cloud"])
+    def from_dict(cls, data: dict[str, Any]) -> RealBundle:
+        product = next(p for p in (*PRODUCTS, FOLLOW_UP) if p == Product(**data["product"]))
         return cls(product, Path(data["bundle"]), Path(data["report"]), Path(data["key"]))
 
 
@@ -83,16 +90,24 @@ def vendor_keys(directory: Path) -> dict[str, Path]:
 
 
 def make_bundles(directory: Path) -> list[RealBundle]:
-    """Run the guidelines once per product, at the same time; return the signed bundles."""
+    """Run the guidelines once per product, at the same time, then the follow-up run; return
+    the signed bundles (the follow-up last)."""
     keys = vendor_keys(directory / "keys")
+    bundles = _run(directory, keys, PRODUCTS, 0)
+    return bundles + _run(directory, keys, (FOLLOW_UP,), len(PRODUCTS))
+
+
+def _run(
+    directory: Path, keys: dict[str, Path], products: tuple[Product, ...], first: int
+) -> list[RealBundle]:
     jobs = []
-    for number, product in enumerate(PRODUCTS):
+    for number, product in enumerate(products, start=first):
         where = directory / f"run{number}"
         where.mkdir()
         (where / "product.yaml").write_text(product.declaration(), encoding="utf-8")
         command = [
             sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "1",
-            *(f"--guideline={g}" for g in GUIDELINES), f"--cloud={product.cloud}",
+            *(f"--guideline={g}" for g in product.guidelines), f"--cloud={product.cloud}",
             f"--interop-report={where / 'report.json'}",
             f"--submission={where / 'bundle'}", f"--submission-key={keys[product.vendor]}",
             f"--submission-product={where / 'product.yaml'}",

@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
-from pytest_interop.results import models
+from pytest_interop.results import db, models
 from pytest_interop.submission.upload import pack
 from pytest_interop.submission.verify import verify_submission
 from tests.functional.results.conftest import Service, upload_cli
@@ -27,7 +27,7 @@ TABLES = (models.Submission, models.CloudResult, models.CapabilityResult, models
 
 def stored(service: Service) -> dict[str, int]:
     """Rows in every table the upload writes, read straight from the database."""
-    engine = create_engine(f"sqlite:///{service.database}")
+    engine = db.make_engine(db.database_url(service.database))
     with engine.connect() as connection:
         counts = {t.__tablename__: connection.scalar(select(func.count()).select_from(t))
                   for t in TABLES}  # fmt: skip
@@ -45,7 +45,7 @@ def upload_bytes(service: Service, data: bytes) -> tuple[int, dict]:
     return service.request("POST", "/api/v1/submissions", data, content_type="application/gzip")
 
 
-@pytest.mark.idempotent_id("5b0e3f51-6d2f-4b8e-a7c4-0f5d1b2f7e61")
+@pytest.mark.idempotent_id("8f949767-4b25-472f-a0d6-b41e0dcb580f")
 def test_three_real_bundles_upload_verify_and_show(service, real_bundles):
     register_all(service, real_bundles)
     for real in real_bundles:
@@ -78,7 +78,7 @@ def test_three_real_bundles_upload_verify_and_show(service, real_bundles):
     assert stored(service)["submissions"] == 3
 
 
-@pytest.mark.idempotent_id("0c7a9d3e-2b41-4f6a-9e85-3d2c1b0a9f47")
+@pytest.mark.idempotent_id("d14bc184-20d6-4147-b66f-f9492e9b9ef7")
 def test_replayed_tampered_unsigned_and_broken_uploads_are_refused_and_store_nothing(
     service, real_bundles, tmp_path
 ):
@@ -127,7 +127,7 @@ def test_replayed_tampered_unsigned_and_broken_uploads_are_refused_and_store_not
     assert 'interop_submissions_refused_total{status="422"} 3.0' in metrics
 
 
-@pytest.mark.idempotent_id("7e2d4c1b-9a3f-4e5d-8c6b-1f0e2d3c4b5a")
+@pytest.mark.idempotent_id("b3acee86-f42d-443a-9189-ba4b4d0bf48f")
 def test_a_50_mb_junk_upload_gets_413_before_it_is_read(service):
     status, body = upload_bytes(service, os.urandom(50 * 1024 * 1024))
     assert status == 413, body
@@ -135,7 +135,7 @@ def test_a_50_mb_junk_upload_gets_413_before_it_is_read(service):
     assert stored(service)["submissions"] == 0
 
 
-@pytest.mark.idempotent_id("3a9c8b7d-6e5f-4d2c-b1a0-9f8e7d6c5b4a")
+@pytest.mark.idempotent_id("154af46a-f316-4d1e-9113-dfe17ee053b9")
 def test_a_body_cut_short_of_its_content_length_is_refused(service, real_bundles):
     register_all(service, real_bundles)
     data = pack(real_bundles[0].bundle)
@@ -154,7 +154,7 @@ def test_a_body_cut_short_of_its_content_length_is_refused(service, real_bundles
     assert stored(service)["submissions"] == 0
 
 
-@pytest.mark.idempotent_id("9d8c7b6a-5f4e-4d3c-a2b1-0e9f8d7c6b5a")
+@pytest.mark.idempotent_id("c534b932-2c2d-47b9-a778-c6c481e91f42")
 def test_unregistered_revoked_and_misattributed_keys_are_refused(service, real_bundles, tmp_path):
     first, second = real_bundles[0], real_bundles[2]  # different vendors
     status, body = upload_bytes(service, pack(first.bundle))
@@ -179,7 +179,7 @@ def test_unregistered_revoked_and_misattributed_keys_are_refused(service, real_b
     assert stored(service)["submissions"] == 1
 
 
-@pytest.mark.idempotent_id("2b1a0f9e-8d7c-4b6a-9e5d-4c3b2a1f0e9d")
+@pytest.mark.idempotent_id("e35cdd42-5d5b-4ce0-918d-d1b573beb8b0")
 def test_reviewer_actions_need_the_token_and_tokens_never_reach_the_log(service, real_bundles):
     public = Path(f"{real_bundles[0].key}.pub").read_text()
     vendor = {"vendor": real_bundles[0].product.vendor, "public_key": public}
