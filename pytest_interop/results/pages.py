@@ -4,6 +4,7 @@ variance, and the freshness status. Server-rendered with Jinja; no script on any
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import jinja2
@@ -90,6 +91,18 @@ def register(app: Flask, session: Callable[[], Session], settings: Any) -> None:
 
     @app.get("/status")
     def status_page():
-        rows = queries.freshness(session(), settings.lifetime_days, settings.expiring_days)
+        at = status_date()
+        rows = queries.freshness(session(), settings.lifetime_days, settings.expiring_days, at)
         rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["label"]))
-        return render("status.html.j2", rows=rows, settings=settings)
+        return render("status.html.j2", rows=rows, settings=settings, at=at)
+
+
+def status_date() -> datetime | None:
+    """``?at=YYYY-MM-DD``: the status as it will be (or was) on that day; 400 if malformed."""
+    text = request.args.get("at")
+    if not text:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text), time(12), UTC)
+    except ValueError:
+        abort(400, description=f"at={text}: give a date as YYYY-MM-DD")

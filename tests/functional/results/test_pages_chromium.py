@@ -5,6 +5,7 @@ docs/ when INTEROP_SCREENSHOTS=docs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -132,6 +133,13 @@ def test_pages_show_the_three_real_runs(service, real_bundles, follow_up_bundle,
               if c["tag"] == "tr" and "data-status" in c}  # fmt: skip
     assert states[str(products["Default Cloud"]["id"])] == "current"
     assert states[str(floating)] == "unverified"
+    for days, expected in ((300, "current"), (350, "expiring"), (366, "lapsed")):
+        day = (dt.date.today() + dt.timedelta(days=days)).isoformat()
+        later = dom(service.url + f"/status?at={day}", tmp_path)
+        (row,) = [
+            c for c in later.marked if c.get("data-product") == str(products["Default Cloud"]["id"])
+        ]
+        assert row["data-status"] == expected, day
     shoot(service.url + f"/products/{floating}", tmp_path, "results-history.png")
     shoot(service.url + "/capabilities/hybrid-node-public-address", tmp_path,
           "results-adoption.png")  # fmt: skip
