@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from pytest_interop.report.variance import HYBRID_STEPS, capability_cell
 from pytest_interop.results.models import (
@@ -80,7 +80,10 @@ def _submissions(session: Session, guideline: str | None = None) -> list[Submiss
         select(Submission)
         .where(Submission.revoked.is_(False))
         .options(selectinload(Submission.product), selectinload(Submission.clouds),
-                 selectinload(Submission.key))
+                 selectinload(Submission.key),
+                 # the signed texts are large and no view needs them
+                 defer(Submission.manifest), defer(Submission.signature),
+                 defer(Submission.declaration))
     )  # fmt: skip
     rows = list(session.scalars(query))
     if guideline is not None:
@@ -88,22 +91,62 @@ def _submissions(session: Session, guideline: str | None = None) -> list[Submiss
     return sorted(rows, key=lambda s: (when(s), s.id))
 
 
-def latest(session: Session, guideline: str | None = None) -> list[Submission]:
+def _light(session: Session) -> list[tuple[int, int, list[str], datetime]]:
+    """(id, product id, guidelines, when) of every submission that is not revoked, oldest
+    first: enough to choose the latest ones without loading them."""
+    rows = session.execute(
+        select(Submission.id, Submission.product_id, Submission.guidelines,
+               Submission.run_finished, Submission.received_at)
+        .where(Submission.revoked.is_(False))
+    ).all()  # fmt: skip
+    out = []
+    for sid, product_id, names, finished, received in rows:
+        moment = finished or received
+        out.append(
+            (sid, product_id, names, moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        )
+    return sorted(out, key=lambda r: (r[3], r[0]))
+
+
+def latest(
+    session: Session, guideline: str | None = None, light: Sequence[tuple] | None = None
+) -> list[Submission]:
     """Each product's newest submission (that ran ``guideline``), by product label."""
-    newest: dict[int, Submission] = {}
-    for submission in _submissions(session, guideline):
-        newest[submission.product_id] = submission
-    return sorted(newest.values(), key=lambda s: product_label(s.product))
+    newest: dict[int, int] = {}
+    for sid, product_id, names, _ in _light(session) if light is None else light:
+        if guideline is None or guideline in names:
+            newest[product_id] = sid
+    if not newest:
+        return []
+    query = (
+        select(Submission)
+        .where(Submission.id.in_(list(newest.values())))
+        .options(selectinload(Submission.product), selectinload(Submission.clouds),
+                 selectinload(Submission.key), defer(Submission.manifest),
+                 defer(Submission.signature), defer(Submission.declaration))
+    )  # fmt: skip
+    return sorted(session.scalars(query), key=lambda s: product_label(s.product))
 
 
-def _capabilities(session: Session, cloud_ids: Iterable[int], guideline: str | None = None):
+def _capabilities(
+    session: Session,
+    cloud_ids: Iterable[int],
+    guideline: str | None = None,
+    capability: str | None = None,
+):
     ids = list(cloud_ids)
     if not ids:
         return []
-    query = select(CapabilityResult).where(CapabilityResult.cloud_result_id.in_(ids))
-    if guideline is not None:
-        query = query.where(CapabilityResult.guideline == guideline)
-    return list(session.scalars(query))
+    # plain rows, not ORM objects: thousands of them per page
+    query = select(
+        CapabilityResult.cloud_result_id, CapabilityResult.guideline,
+        CapabilityResult.capability, CapabilityResult.status, CapabilityResult.result,
+    ).where(CapabilityResult.cloud_result_id.in_(ids))  # fmt: skip
+    if capability is not None:
+        query = query.where(CapabilityResult.capability == capability)
+    # the guideline is filtered here: in SQL it would steer SQLite to the (guideline,
+    # capability) index and a scan of every run's rows
+    return [r for r in session.execute(query) if guideline is None or r.guideline == guideline]
 
 
 # --------------------------------------------------------------------------- products
@@ -111,9 +154,9 @@ def _capabilities(session: Session, cloud_ids: Iterable[int], guideline: str | N
 
 def products(session: Session) -> list[dict[str, Any]]:
     counts = dict(
-        session.execute(select(Submission.product_id, func.count()).group_by(Submission.product_id))
-        .tuples()
-        .all()
+        session.execute(
+            select(Submission.product_id, func.count()).group_by(Submission.product_id)
+        ).all()
     )
     newest = {s.product_id: s for s in latest(session)}
     out = []
@@ -181,10 +224,10 @@ def product_history(session: Session, product_id: int) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- guidelines
 
 
-def guidelines(session: Session) -> list[str]:
+def guidelines(session: Session, light: Sequence[tuple] | None = None) -> list[str]:
     found: set[str] = set()
-    for submission in _submissions(session):
-        found.update(submission.guidelines)
+    for _, _, names, _ in _light(session) if light is None else light:
+        found.update(names)
     return sorted(found)
 
 
@@ -239,12 +282,11 @@ def adoption(session: Session, capability: str | None = None) -> list[dict[str, 
     latest result of the capability.
     """
     per_key: dict[tuple[str, str], dict[str, Any]] = {}
-    for guideline in guidelines(session):
-        runs = latest(session, guideline)
+    light = _light(session)
+    for guideline in guidelines(session, light):
+        runs = latest(session, guideline, light)
         clouds = {c.id: (s, c) for s in runs for c in s.clouds}
-        for row in _capabilities(session, clouds, guideline):
-            if capability is not None and row.capability != capability:
-                continue
+        for row in _capabilities(session, clouds, guideline, capability):
             submission, cloud = clouds[row.cloud_result_id]
             entry = per_key.setdefault((row.capability, guideline), {"results": []})
             entry["results"].append((submission, cloud, row.result, row.status))
@@ -281,8 +323,9 @@ def adoption_trend(session: Session, capability: str) -> list[dict[str, Any]]:
         .join(CloudResult, CloudResult.submission_id == Submission.id)
         .join(CapabilityResult, CapabilityResult.cloud_result_id == CloudResult.id)
         .where(CapabilityResult.capability == capability, Submission.revoked.is_(False))
-        .options(selectinload(Submission.product))
-    ).all()
+        .options(selectinload(Submission.product), defer(Submission.manifest),
+                 defer(Submission.signature), defer(Submission.declaration))
+    ).all()  # fmt: skip
     events = sorted(rows, key=lambda r: (when(r[0]), r[0].id))
     state: dict[tuple[int, str], str] = {}
     points = []
@@ -312,11 +355,11 @@ def fleet_findings(session: Session, guideline: str | None = None) -> list[dict[
     query = select(Finding.cloud_result_id, Finding.key, Finding.value).where(
         Finding.cloud_result_id.in_(list(clouds))
     )
+    labels = {cloud_id: column_label(s, c) for cloud_id, (s, c) in clouds.items()}
     for cloud_id, key, value in session.execute(query):
         if key in ("hybrid.step", "hybrid.result", "hybrid.reason"):
             continue
-        submission, cloud = clouds[cloud_id]
-        label = column_label(submission, cloud)
+        label = labels[cloud_id]
         if isinstance(value, int | float) and not isinstance(value, bool):
             numbers[key][label].append(float(value))
         else:
@@ -353,14 +396,20 @@ def fleet_steps(session: Session) -> dict[str, Any]:
     }
     tests: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     if ids:
+        step_tests = session.execute(
+            select(TestResult.cloud_result_id, TestResult.capability, TestResult.name,
+                   TestResult.result, TestResult.flagged, TestResult.message)
+            .where(TestResult.cloud_result_id.in_(ids), TestResult.capability.in_(steps))
+        ).all()  # fmt: skip
         findings: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
-        for finding in session.scalars(select(Finding).where(Finding.cloud_result_id.in_(ids))):
-            findings[(finding.cloud_result_id, finding.test)][finding.key] = finding.value
-        for test in session.scalars(
-            select(TestResult).where(
-                TestResult.cloud_result_id.in_(ids), TestResult.capability.in_(steps)
+        names = {t.name for t in step_tests}
+        for cloud_id, test, key, value in session.execute(
+            select(Finding.cloud_result_id, Finding.test, Finding.key, Finding.value).where(
+                Finding.cloud_result_id.in_(ids), Finding.test.in_(names)
             )
         ):
+            findings[(cloud_id, test)][key] = value
+        for test in step_tests:
             tests[(test.cloud_result_id, test.capability)].append({
                 "result": test.result, "flagged": test.flagged, "message": test.message,
                 "findings": findings.get((test.cloud_result_id, test.name), {}),
@@ -418,9 +467,7 @@ def freshness(
 
 def keys(session: Session) -> list[dict[str, Any]]:
     counts = dict(
-        session.execute(select(Submission.key_id, func.count()).group_by(Submission.key_id))
-        .tuples()
-        .all()
+        session.execute(select(Submission.key_id, func.count()).group_by(Submission.key_id)).all()
     )
     return [
         {"id": k.id, "fingerprint": k.fingerprint, "vendor": k.vendor,

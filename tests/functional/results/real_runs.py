@@ -77,7 +77,9 @@ class RealBundle:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RealBundle:
-        product = next(p for p in (*PRODUCTS, FOLLOW_UP) if p == Product(**data["product"]))
+        fields = dict(data["product"])
+        fields["guidelines"] = tuple(fields["guidelines"])  # JSON made the tuple a list
+        product = Product(**fields)
         return cls(product, Path(data["bundle"]), Path(data["report"]), Path(data["key"]))
 
 
