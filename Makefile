@@ -8,7 +8,7 @@ WORKERS ?= auto
 # OpenStack's published guideline files, the source tools/derive_guidelines.py derives ours from.
 PUBLISHED ?= ../shared/published-guidelines
 
-.PHONY: main test install lint guidelines clean
+.PHONY: main test install lint guidelines clean tempest
 
 $(BIN)/interop: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ guidelines: install
 
 test: lint guidelines
 	$(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
+
+# Tempest (from PyPI, in .tempest/venv) runs the published 2017.01 required list against a
+# reference cloud, then our 2017.01 run on the same pace, side by side (benchmarks/README.md).
+TEMPEST_WORKERS ?= 2
+tempest: install
+	$(BIN)/python benchmarks/peer_tempest.py --workers $(TEMPEST_WORKERS) \
+		$(if $(wildcard $(PUBLISHED)),--published "$(PUBLISHED)")
 
 clean:
 	rm -rf $(VENV) *.egg-info interop-report.json interop-report.html

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from pytest_interop import __version__
-from pytest_interop.errors import ConfigurationError
+from pytest_interop.errors import ConfigurationError, printable
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.guideline.cli",
@@ -20,10 +21,13 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.clouds.cli",
     "pytest_interop.submission.cli",
     "pytest_interop.report.cli",
+    "pytest_interop.fleet",
     "pytest_interop.results.cli",
 )
 
 USAGE_ERROR = 2
+# What a shell reports for a tool that SIGPIPE ended (128 + 13): `interop ... | head` is normal use.
+BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,10 +48,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ConfigurationError as exc:
-        print(f"interop: error: {exc}", file=sys.stderr)
+        print(f"interop: error: {printable(str(exc))}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as a Unix tool does. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ MISSING, NOT_RUN = "missing", "not_run"
 INFRASTRUCTURE = "infrastructure"
 
 COMPLIANT, NOT_COMPLIANT = "compliant", "not compliant"
+INCOMPLETE = "incomplete"  # a partial run: the user left tests out (pytest_interop.partial)
+INCONCLUSIVE = "inconclusive"  # only infrastructure errors: see pytest_interop.inconclusive
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,14 @@ def evaluate(
                     CapabilityResult(guideline.id, name, status, result, tuple(test_results))
                 )
         compliant = all(c.result == PASSED for c in capabilities if c.counted)
-        verdicts.append(
-            CloudVerdict(cloud, COMPLIANT if compliant else NOT_COMPLIANT, tuple(capabilities))
-        )
+        verdict = COMPLIANT if compliant else NOT_COMPLIANT
+        if not compliant and _only_infrastructure(capabilities):
+            verdict = INCONCLUSIVE
+        verdicts.append(CloudVerdict(cloud, verdict, tuple(capabilities)))
     return verdicts
+
+
+def _only_infrastructure(capabilities: Sequence[CapabilityResult]) -> bool:
+    from pytest_interop.inconclusive import only_infrastructure
+
+    return only_infrastructure(capabilities)

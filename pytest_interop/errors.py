@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class InteropError(Exception):
     """Base class of the tool's own errors."""
@@ -38,3 +40,12 @@ class InfrastructureError(InteropError):
     def __init__(self, message: str, *, call: str | None = None) -> None:
         super().__init__(message)
         self.call = call
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``, ``\\n``): an option value echoed
+    in an error must not move the cursor, recolour the terminal or split the one line."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)

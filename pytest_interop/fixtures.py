@@ -94,7 +94,8 @@ def record_finding(request: pytest.FixtureRequest) -> Callable[[str, Any], None]
 @contextlib.contextmanager
 def private_key_dir(prefix: str) -> Iterator[Path]:
     """A 0700 directory for private keys, removed with what is in it."""
-    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    # the pid in the name: a later run removes it if this process was killed (stale_dirs)
+    directory = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
     directory.chmod(0o700)
     try:
         yield directory

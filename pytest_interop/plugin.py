@@ -18,8 +18,13 @@ from typing import Any
 
 import pytest
 
-from pytest_interop import compliance, scheduling, sharing, shipped
-from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop import compliance, partial, scheduling, sharding, sharing, shipped
+from pytest_interop.errors import (
+    ConfigurationError,
+    InfrastructureError,
+    NotApplicable,
+    printable,
+)
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.run import (
     RUN_KEY,
@@ -27,6 +32,7 @@ from pytest_interop.run import (
     InteropRun,
     build_controller_run,
     build_worker_run,
+    run_journal_root,
 )
 from pytest_interop.selection import ID_MARKER, item_idempotent_id, select_items
 
@@ -126,10 +132,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(repeatable; ini interop_suite)",
     )
     group.addoption(
+        "--interop-shard",
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N deterministic parts of the run (1/4 .. 4/4; ini "
+        "interop_shard); `interop report merge` joins the parts' reports",
+    )
+    group.addoption(
+        "--interop-shard-durations",
+        default=None,
+        metavar="REPORT.json",
+        help="balance the shards by the test durations of an earlier run's report (the same "
+        "file for every shard; default: estimates)",
+    )
+    group.addoption(
         "--interop-journal-dir",
         default=None,
         metavar="DIR",
         help="where the resource ledger journals what the run creates (default: a temp dir)",
+    )
+    group.addoption(
+        "--interop-reference-fault",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="inject faults into the embedded reference clouds of the run, repeatable "
+        "(5xx=0.2, 429=0.1, boot-failure=0.5, seed=7, ...; ini interop_reference_faults)",
+    )
+    parser.addini(
+        "interop_reference_faults",
+        "default --interop-reference-fault values (KNOB=VALUE ...)",
+        type="args",
+        default=[],
     )
     parser.addini("interop_guideline", "default --guideline values", type="args", default=[])
     parser.addini(
@@ -141,6 +175,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("interop_clouds", "default --cloud values", type="args", default=[])
     parser.addini("interop_target", "default --target", default="")
     parser.addini("interop_report", "default --interop-report path", default="")
+    parser.addini("interop_shard", "default --interop-shard (I/N)", default="")
     parser.addini(
         "interop_suite",
         "local directories of must-pass tests a guideline run collects beside the shipped "
@@ -175,6 +210,9 @@ def _load_guidelines(refs: list[str], dirs: list[str]) -> list[Any]:
     ids = [g.id for g in guidelines]
     if len(set(ids)) != len(ids):
         raise ConfigurationError(f"--guideline: a guideline is named twice ({', '.join(ids)})")
+    from pytest_interop.run_checks import check_unique_ids
+
+    check_unique_ids(guidelines)
     return guidelines
 
 
@@ -182,7 +220,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ID_MARKER}(uuid): the stable id a guideline refers to this test by"
     )
-    config.pluginmanager.import_plugin("pytest_interop.fixtures")
+    config.pluginmanager.import_plugin("pytest_interop.inconclusive")
 
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
@@ -190,7 +228,10 @@ def pytest_configure(config: pytest.Config) -> None:
         if data is not None:
             from pytest_interop.guideline.loading import load_guideline
 
+            config.pluginmanager.import_plugin("pytest_interop.fixtures")
+
             guidelines = [load_guideline(r, data["guideline_dirs"]) for r in data["guideline_refs"]]
+            sharding.configure(config)
             _start(config, build_worker_run(data, guidelines))
         return
 
@@ -198,13 +239,21 @@ def pytest_configure(config: pytest.Config) -> None:
     refs = list(config.option.guideline) or list(config.getini("interop_guideline"))
     clouds = list(config.option.cloud) or list(config.getini("interop_clouds"))
     if not refs and not clouds:
-        return  # dormant: not a guideline run
+        return  # dormant: not a guideline run (a foreign `server` fixture stays pytest's own)
+    # The fixtures (server, node, keypair, ...) exist only in a run: outside one, a test
+    # asking for `server` gets pytest's "fixture not found", not "this test needs a cloud".
+    config.pluginmanager.import_plugin("pytest_interop.fixtures")
+    from pytest_interop.stale_dirs import remove_stale_key_dirs
+
+    remove_stale_key_dirs()  # what runs killed before this one left
     if not clouds:
         clouds = ["reference"]
     target = config.option.target or config.getini("interop_target") or None
     if config.option.collectonly and not refs:
         return
     try:
+        _check_outputs(config)
+        sharding.configure(config)
         dirs = _guideline_dirs(config)
         guidelines = _load_guidelines(refs, dirs)
         run = build_controller_run(
@@ -215,12 +264,48 @@ def pytest_configure(config: pytest.Config) -> None:
             target,
             clouds,
             config.option.interop_journal_dir,
+            reference_faults=_reference_faults(config),
         )
     except ConfigurationError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(printable(str(exc))) from None
     _start(config, run)
     config.add_cleanup(run.stop_embedded)
     config.pluginmanager.register(OutcomeRecorder(run), f"interop-outcomes-{id(run)}")
+
+
+def _reference_faults(config: pytest.Config) -> dict[str, Any]:
+    """The fault knobs for the embedded reference clouds (option, else ini)."""
+    items = list(config.option.interop_reference_fault)
+    option = "--interop-reference-fault"
+    if not items:
+        items, option = list(config.getini("interop_reference_faults")), "interop_reference_faults"
+    if not items:
+        return {}
+    from pytest_interop.reference.fault_options import parse_faults
+
+    return parse_faults(items, option)
+
+
+def _check_outputs(config: pytest.Config) -> None:
+    """Every file and directory the run writes, tried before any test runs (exit 4)."""
+    from pytest_interop.outputs import check_run_outputs
+
+    option = config.option
+    report = option.interop_report or config.getini("interop_report") or DEFAULT_REPORT
+    journal = option.interop_journal_dir
+    check_run_outputs(
+        config.invocation_params.dir,
+        files=[
+            ("--interop-report", report),
+            ("--interop-html", option.interop_html),
+            ("--junitxml", getattr(option, "xmlpath", None)),
+        ],
+        directories=[
+            ("--interop-journal-dir", journal),
+            ("journal directory (TMPDIR)", None if journal else run_journal_root()),
+        ],
+        bundles=[("--submission", option.submission)],
+    )
 
 
 def _start(config: pytest.Config, run: InteropRun) -> None:
@@ -230,6 +315,7 @@ def _start(config: pytest.Config, run: InteropRun) -> None:
     _guard_run(config, run)
     if run.has_guideline:
         _collect_suite_only(config, run)
+        config.pluginmanager.register(partial.SelectionWatcher(run), f"interop-partial-{id(run)}")
         scheduling.enable(config, run.durations)
 
 
@@ -273,7 +359,7 @@ def _check_submission_options(config: pytest.Config) -> None:
         load_private_key(option.submission_key)
         load_product(option.submission_product)
     except ConfigurationError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(printable(str(exc))) from None
 
 
 def _quiet_sdk_warnings(config: pytest.Config, run: InteropRun) -> None:
@@ -397,6 +483,9 @@ def pytest_collection_modifyitems(
     if result.deselected:
         config.hook.pytest_deselected(items=result.deselected)
         items[:] = result.kept
+    other_shards = sharding.apply(config, items)
+    if other_shards:
+        config.hook.pytest_deselected(items=other_shards)
     run.missing.update(result.missing)
     run.renamed.update(result.renamed)
 
@@ -430,9 +519,13 @@ def _cloud_param(item: pytest.Item) -> str | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = yield
+    run = _run(item.config)
+    if run is not None and (report.longrepr is not None or report.sections):
+        from pytest_interop.redaction import redact_test_report
+
+        redact_test_report(report, run.redactor)
     if report.when != "call" and report.passed:
         return report  # a passing setup or teardown adds nothing; reports stay small
-    run = _run(item.config)
     cloud = _cloud_param(item)
     if run is None or cloud is None:
         return report
@@ -492,7 +585,11 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         return
     run.missing.update(data.get("missing", []))
     run.renamed.update(data.get("renamed", {}))
+    for cloud, ids in data.get("deselected", {}).items():
+        run.deselected.setdefault(cloud, set()).update(ids)
+    run.narrowed_by = run.narrowed_by or list(data.get("narrowed_by", []))
     run.add_resource_totals(data.get("resources", {}))
+    sharding.adopt(node.config, data.get("shard"))
 
 
 # -- 6. the end -----------------------------------------------------------------------
@@ -512,6 +609,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "missing": sorted(run.missing),
             "renamed": run.renamed,
             "resources": totals,
+            "shard": sharding.record(config),
+            "deselected": {cloud: sorted(ids) for cloud, ids in run.deselected.items()},
+            "narrowed_by": run.narrowed_by,
         }
         return
     run.add_resource_totals(totals)
@@ -537,13 +637,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         outcomes = run.outcomes()  # made once: the verdicts and the report both need them
         run.evaluate(outcomes)
         run.report = _build_report(run, outcomes)
+        shard = sharding.record(config)
+        if shard is not None:
+            run.report["selection"]["shard"] = shard
     run.report_path = write_report(Path(config.invocation_params.dir, path), run.report)
     _write_renderings(config, run)
     if run.cleanup_interrupted:
         session.exitstatus = pytest.ExitCode.INTERRUPTED  # even if the tests had all ended
     elif exitstatus in EXIT_BY_VERDICT:
-        compliant = all(v.compliant for v in run.verdicts or [])
-        session.exitstatus = pytest.ExitCode.OK if compliant else pytest.ExitCode.TESTS_FAILED
+        from pytest_interop.inconclusive import exit_status
+
+        session.exitstatus = exit_status(run.verdicts or [])  # 0, 1, or 7: inconclusive
+        # 6 for a partial run, whatever it saw: it judges nothing
+        session.exitstatus = partial.exit_status(run.verdicts or []) or session.exitstatus
 
 
 @contextlib.contextmanager
@@ -567,7 +673,7 @@ def _write_renderings(config: pytest.Config, run: InteropRun) -> None:
         from pytest_interop.report.html import write_html
 
         run.html_path = write_html(Path(base, config.option.interop_html), run.report)
-    if config.option.submission and not run.interrupted:
+    if config.option.submission and not run.interrupted and not run.report.get("partial"):
         from pytest_interop.submission import create_submission
 
         junit = getattr(config.option, "xmlpath", None)
@@ -622,6 +728,8 @@ def _build_report(run: InteropRun, outcomes: list[compliance.TestOutcome]) -> di
         outcomes=outcomes,
         missing=sorted(run.missing),
         renamed=run.renamed,
+        deselected=partial.still_left_out(run.deselected, outcomes),
+        narrowed_by=run.narrowed_by,
     )
 
 
@@ -651,3 +759,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(f"{label}: {os.path.relpath(path)}")
     if run.interrupted and config.option.submission:
         terminalreporter.write_line("submission: not written, the run was interrupted")
+    elif report.get("partial") and config.option.submission:
+        terminalreporter.write_line("submission: not written, the run was partial")

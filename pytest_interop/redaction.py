@@ -2,7 +2,13 @@
 
 A :class:`Redactor` knows the secret values of the run's cloud settings (passwords,
 application credential secrets, AWS secret keys, tokens, private key material) and
-replaces each occurrence with ``***`` in any text before it reaches a report or a log.
+replaces each occurrence with ``***`` in any text before it reaches a report or a log; it
+also masks what only *looks* like a credential (:func:`mask_look_alikes`): the private key
+in a Nova or EC2 key pair response, a password or secret field of a logged body, a token
+header. Values it cannot know beforehand are caught that way.
+
+:class:`Secrets` holds an adapter's secret values where a traceback may show them
+(``--showlocals``): its repr and its items' reprs are masked.
 """
 
 from __future__ import annotations
@@ -18,6 +24,82 @@ SECRET_KEY_PATTERN = re.compile(
 )
 # Too short a value would mask ordinary words; real secrets are longer.
 MIN_SECRET_LENGTH = 4
+
+# What a credential looks like where its value is not known beforehand: a PEM private key
+# (whole, or cut short by a log's truncation: then up to the quote that ends the string), a
+# token header, and a secret-named field of JSON, XML, a Python repr or a query string.
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"(?P<begin>-----BEGIN (?P<kind>[A-Z0-9 ]*)PRIVATE KEY-----)(?!\*\*\*)"
+    r"(?:.*?(?P<end>-----END (?P=kind)PRIVATE KEY-----)|[^\"'<]*)",
+    re.DOTALL,
+)
+_SECRET_WORDS = (
+    r"password|passwd|passphrase|secret|token|private_?key|credential|passcode|session_?key|"
+    r"key_?material|adminpass"
+)
+_TRIGGER = re.compile(rf"PRIVATE KEY|{_SECRET_WORDS}", re.IGNORECASE)
+_SECRET_HEADER = re.compile(
+    r"(?P<name>X-Auth-Token|X-Subject-Token|X-Storage-Token|X-Service-Token|"
+    r"X-Amz-Security-Token)(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"',}]+)",
+    re.IGNORECASE,
+)
+_SECRET_FIELD = re.compile(
+    rf"(?P<name>[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)"
+    r"(?P<sep>[\"']?\s*[:=]\s*)(?P<quote>[\"'])(?P<value>(?:\\.|(?!(?P=quote)).)+)(?P=quote)",
+    re.IGNORECASE,
+)
+_SECRET_BARE = re.compile(  # key=value in a query string or a command line
+    rf"(?P<name>\b[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)(?P<sep>=)(?P<value>[^\s&\"',;)}}]{{4,}})",
+    re.IGNORECASE,
+)
+_SECRET_TAG = re.compile(
+    rf"<(?P<tag>[\w:-]*(?:{_SECRET_WORDS})[\w:-]*)>(?P<value>[^<]+)</(?P=tag)>",
+    re.IGNORECASE,
+)
+
+
+def mask_look_alikes(text: str) -> str:
+    """Mask what looks like a credential whatever its value: private keys, token headers,
+    secret-named fields (``"private_key": "..."``, ``password='...'``, ``<SecretAccessKey>``)."""
+    if not text or not _TRIGGER.search(text):
+        return text
+    text = _PRIVATE_KEY_BLOCK.sub(lambda m: f"{m['begin']}{MASK}{m['end'] or ''}", text)
+    text = _SECRET_HEADER.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+    text = _SECRET_FIELD.sub(
+        lambda m: (
+            m[0] if m["value"] == MASK else f"{m['name']}{m['sep']}{m['quote']}{MASK}{m['quote']}"
+        ),
+        text,
+    )
+    text = _SECRET_BARE.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+    return _SECRET_TAG.sub(lambda m: f"<{m['tag']}>{MASK}</{m['tag']}>", text)
+
+
+class Secret(str):
+    """A secret value: a ``str`` everywhere but in its repr, which tracebacks show."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(MASK)
+
+
+class Secrets(list[Secret]):
+    """An adapter's secret values (to mask them in messages), safe in a traceback's locals:
+    ``--showlocals`` prints ``<3 secrets, masked>``, never the values."""
+
+    def __init__(self, values: Iterable[str | None] = ()) -> None:
+        super().__init__(Secret(v) for v in values if v)
+
+    def append(self, value: str | None) -> None:  # type: ignore[override]
+        if value:
+            super().append(Secret(value))
+
+    def extend(self, values: Iterable[str | None]) -> None:  # type: ignore[override]
+        super().extend(Secret(v) for v in values if v)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} secrets, masked>"
 
 
 def secret_values(settings: Any) -> set[str]:
@@ -59,9 +141,12 @@ class Redactor:
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
     def __call__(self, text: str) -> str:
-        if not text or self._pattern is None:
+        """``text`` with the known secrets and anything that looks like one masked."""
+        if not text:
             return text
-        return self._pattern.sub(MASK, text)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        return mask_look_alikes(text)
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
@@ -96,3 +181,33 @@ def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
             logging.setLogRecordFactory(previous)
 
     return undo
+
+
+def redact_test_report(report: Any, redactor: Redactor) -> None:
+    """Mask secrets in what pytest prints and writes of a test report (the traceback with
+    its ``--showlocals`` locals, the crash line, captured output and logs): the terminal,
+    ``-rA`` and JUnit XML all render these. Redacted in place, keeping pytest's own
+    representation (and its colours); a last guard behind :class:`Secrets` and the log
+    record factory, for a secret in a frame that is not ours."""
+    if report.longrepr is not None:
+        report.longrepr = _redacted(report.longrepr, redactor, set())
+    if report.sections:
+        report.sections = [(title, redactor(text)) for title, text in report.sections]
+
+
+def _redacted(value: Any, redactor: Redactor, seen: set[int]) -> Any:
+    if isinstance(value, str):
+        return redactor(value)
+    if isinstance(value, tuple):
+        return tuple(_redacted(one, redactor, seen) for one in value)
+    if isinstance(value, list):
+        value[:] = [_redacted(one, redactor, seen) for one in value]
+        return value
+    # pytest's representations of a failure (ExceptionChainRepr, ReprEntry, ReprLocals, ...)
+    if type(value).__module__.startswith("_pytest") and hasattr(value, "__dict__"):
+        if id(value) in seen:
+            return value
+        seen.add(id(value))
+        for name, attribute in list(vars(value).items()):
+            object.__setattr__(value, name, _redacted(attribute, redactor, seen))
+    return value

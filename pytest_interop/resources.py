@@ -12,8 +12,10 @@ where the provider has them, in a tag or metadata key (:data:`TAG_KEY`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -22,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_interop.documents import loads_json
+
 TAG_KEY = "interop-run-id"
 CREATED_AT_KEY = "interop-created-at"  # epoch seconds, where a resource can carry it
 NAME_PREFIX = "interop-"
@@ -29,8 +33,26 @@ NAME_PREFIX = "interop-"
 INTENDED, CREATED, DELETED, LEAKED = "intended", "created", "deleted", "leaked"
 
 
+class JournalError(ValueError):
+    """A file given as a journal that holds no ledger record."""
+
+
 def run_prefix(run_id: str) -> str:
     return f"{NAME_PREFIX}{run_id}-"
+
+
+_RUN_ID_IN_NAME = re.compile(r"^interop-(\d{8}T\d{6})-[0-9a-f]{6}-")
+
+
+def run_started_at(name: str | None) -> float | None:
+    """When the run that named a resource started (epoch seconds, from the run id in the
+    name ``interop-<YYYYmmddTHHMMSS>-<hex>-...``); None for another name. What has no
+    creation time of its own (a Nova key pair) is aged by it."""
+    match = _RUN_ID_IN_NAME.match(name or "")
+    if match is None:
+        return None
+    stamp = dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    return stamp.timestamp()
 
 
 @dataclass
@@ -53,6 +75,7 @@ class CleanupSummary:
     deleted: list[str] = field(default_factory=list)
     already_gone: list[str] = field(default_factory=list)
     leaked: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # could not be aged: why, and the fix
 
     @property
     def ok(self) -> bool:
@@ -63,6 +86,7 @@ class CleanupSummary:
             self.deleted + other.deleted,
             self.already_gone + other.already_gone,
             self.leaked + other.leaked,
+            self.skipped + other.skipped,
         )
 
     def as_dict(self) -> dict[str, list[str]]:
@@ -181,9 +205,10 @@ class ResourceLedger:
             }
 
     def cleanup(self, delete: Deleter) -> CleanupSummary:
-        """Delete every live record, newest first; one failure does not stop the rest."""
+        """Delete every live record, stacks first (a stack owns what it made), then newest
+        first; one failure does not stop the rest."""
         summary = CleanupSummary()
-        for record in self.live():
+        for record in sorted(self.live(), key=lambda r: r.kind != "stack"):
             try:
                 removed = delete(record)
             except Exception as exc:  # each leak is reported, the walk goes on
@@ -206,14 +231,17 @@ def read_journal(path: Path | str) -> Iterator[LedgerRecord]:
     Several ledgers may have appended to one file; records are keyed by (run, cloud, seq).
     """
     records: dict[tuple[str, str, int], LedgerRecord] = {}
-    with open(path, encoding="utf-8") as journal:
+    read = torn = 0
+    with open(path, encoding="utf-8", errors="replace") as journal:
         for raw in journal:
             try:
-                line = json.loads(raw)
-            except json.JSONDecodeError:
-                continue  # a line torn by the crash
-            key = (line["run_id"], line["cloud"], line["seq"])
-            event = line["event"]
+                line = loads_json(raw)
+                key = (line["run_id"], line["cloud"], line["seq"])
+                event = line["event"]
+            except (ValueError, TypeError, KeyError):
+                torn += 1  # a line torn by the crash
+                continue
+            read += 1
             if event == "intent":
                 records[key] = LedgerRecord(
                     line["seq"], line["kind"], line.get("name"), detail=line.get("detail") or {}
@@ -229,5 +257,7 @@ def read_journal(path: Path | str) -> Iterator[LedgerRecord]:
                     record.state = DELETED
                 elif event == "leaked":
                     record.state = LEAKED
+    if torn and not read:
+        raise JournalError(f"{path}: not a ledger journal (no line is a ledger record)")
     live = [r for r in records.values() if r.state in (INTENDED, CREATED, LEAKED)]
     yield from sorted(live, key=lambda r: r.seq, reverse=True)

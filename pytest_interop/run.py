@@ -14,7 +14,7 @@ import re
 import secrets
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,17 @@ from pytest_interop.clouds.registry import (
 from pytest_interop.errors import CloudNotFound, ConfigurationError
 from pytest_interop.guideline.model import Guideline
 from pytest_interop.redaction import Redactor
-from pytest_interop.resources import CleanupSummary
 
 RUN_KEY = pytest.StashKey["InteropRun"]()
 WORKERINPUT_KEY = "interop_run"
 # An embedded cloud serves one run: sized so that many xdist workers, each with its shared
 # and its own servers, stay under quota (Nova's defaults would refuse the 11th server).
-RUN_QUOTAS = {"instances": 200, "cores": 800, "ram": 1_638_400}
+RUN_QUOTAS = {
+    "instances": 200,
+    "cores": 800,
+    "ram": 1_638_400,
+    **{"security_group": 200, "security_group_rule": 2000, "floatingip": 400, "router": 100},
+}
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -113,6 +117,9 @@ class InteropRun:
         self.records: dict[str, ItemRecord] = {}
         self.missing: set[str] = set()
         self.renamed: dict[str, str] = {}
+        # Guideline tests the user left out, per cloud (pytest_interop.partial), and how.
+        self.deselected: dict[str, set[str]] = {}
+        self.narrowed_by: list[str] = []
         self.resources: dict[str, dict[str, int]] = {}
         self.interrupted = False
         self.cleanup_interrupted = False  # a second interrupt stopped the clean-up
@@ -151,26 +158,30 @@ class InteropRun:
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", cloud)
         return Path(self.settings.journal_dir) / f"{safe}.{process}.jsonl"
 
-    def sweep_leftovers(self) -> dict[str, CleanupSummary]:
-        """After every worker ended: remove what a crashed one left, found in its journal."""
-        from pytest_interop.clouds.cli import cleanup_cloud
-        from pytest_interop.resources import read_journal
+    def sweep_leftovers(self) -> dict[str, Any]:
+        """After every worker ended: remove what a crashed one left, found in its journal.
 
-        swept: dict[str, CleanupSummary] = {}
+        The ledgers' leak counts are replaced by what the cloud says is still there
+        (:mod:`pytest_interop.leaks`): leaked (confirmed) and unconfirmed apart."""
+        from pytest_interop.leaks import sweep_run
+
+        swept: dict[str, Any] = {}
         for name, spec in self.specs.items():
             pattern = self.journal_path(name, "*")
             journals = sorted(pattern.parent.glob(pattern.name))
-            records = [r for journal in journals for r in read_journal(journal)]
+            records = [r for journal in journals for r in _read_own_journal(journal)]
             if not records or spec.provider not in ("openstack", "aws"):
                 continue
             cloud = make_cloud(spec, None)
             try:
-                swept[name] = cleanup_cloud(cloud, run_id=self.settings.run_id, journal=records)
+                swept[name] = result = sweep_run(cloud, self.settings.run_id, records)
             finally:
                 cloud.close()
             counts = self.resources.setdefault(name, {"created": 0, "deleted": 0, "leaked": 0})
-            counts["swept"] = counts.get("swept", 0) + len(swept[name].deleted)
-            counts["leaked"] = counts.get("leaked", 0) + len(swept[name].leaked)
+            counts["swept"] = counts.get("swept", 0) + len(result.deleted)
+            counts["leaked"] = len(result.leaked)  # what is there, not what failed once
+            if result.unconfirmed:
+                counts["unconfirmed"] = len(result.unconfirmed)
         return swept
 
     def release_clouds(self) -> dict[str, dict[str, int]]:
@@ -240,6 +251,8 @@ class InteropRun:
             if report.failed and record.outcome in (None, compliance.PASSED):
                 record.outcome = compliance.ERROR
                 record.message = self.redactor(data.get("message") or _message(report))
+                record.error_kind = data.get("error_kind")  # a delete that kept failing
+                record.call = data.get("call")
             return
         if report.when == "setup" and report.passed:
             return
@@ -273,10 +286,22 @@ class InteropRun:
         """The verdicts, from ``outcomes`` when the caller already made them (else made here)."""
         if outcomes is None:
             outcomes = self.outcomes()
-        self.verdicts = compliance.evaluate(
-            self.selections, self.cloud_names, outcomes, self.missing
+        from pytest_interop import partial
+
+        self.verdicts = partial.evaluate(
+            self.selections, self.cloud_names, outcomes, self.missing, self.deselected
         )
         return self.verdicts
+
+
+def _read_own_journal(path: Path) -> list[Any]:
+    """A journal of this run; one whose only line a kill tore holds nothing to sweep."""
+    from pytest_interop.resources import JournalError, read_journal
+
+    try:
+        return list(read_journal(path))
+    except JournalError:
+        return []
 
 
 def _outcome_of(report: pytest.TestReport) -> str:
@@ -298,6 +323,11 @@ def _message(report: pytest.TestReport) -> str:
 # -- building a run --------------------------------------------------------------------
 
 
+def run_journal_root() -> Path:
+    """Where runs journal by default (one directory per run id)."""
+    return Path(tempfile.gettempdir()) / "pytest-interop"
+
+
 def build_controller_run(
     config: pytest.Config,
     guidelines: Sequence[Guideline],
@@ -306,8 +336,11 @@ def build_controller_run(
     target: str | None,
     cloud_names: Sequence[str],
     journal_dir: str | None,
+    reference_faults: Mapping[str, Any] | None = None,
 ) -> InteropRun:
-    """Select, resolve and start, or raise ConfigurationError with one clear line."""
+    """Select, resolve and start, or raise ConfigurationError with one clear line.
+
+    ``reference_faults`` are fault knobs for the embedded reference clouds it starts."""
     try:
         selections = compliance.select(guidelines, target)
     except KeyError:
@@ -332,12 +365,19 @@ def build_controller_run(
                     f"--cloud={name}: unknown reference profile {profile!r}; "
                     f"choose one of: {', '.join(sorted(PROFILES))}"
                 )
-            reference = ReferenceCloud(profile=profile, quotas=RUN_QUOTAS)
+            reference = ReferenceCloud(
+                profile=profile, quotas=RUN_QUOTAS, **dict(reference_faults or {})
+            )
             reference.start()
             embedded.append(reference)
             return CloudSpec(name, "openstack", {"config": reference.cloud_config(name)})
         from pytest_interop.reference.aws import ReferenceAws
 
+        if profile != "default":  # reference-aws:x would silently be reference-aws
+            raise CloudNotFound(
+                f"--cloud={name}: the embedded AWS endpoint has no variants; "
+                "use --cloud=reference-aws"
+            )
         endpoint = ReferenceAws()
         endpoint.start()
         embedded.append(endpoint)
@@ -362,7 +402,7 @@ def build_controller_run(
         raise
 
     if journal_dir is None:
-        journal_dir = str(Path(tempfile.gettempdir()) / "pytest-interop" / run_id)
+        journal_dir = str(run_journal_root() / run_id)
     settings = RunSettings(
         run_id=run_id,
         guideline_refs=list(guideline_refs),

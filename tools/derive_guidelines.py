@@ -12,7 +12,10 @@ releases, approval) is copied from the published file, so a reviewer compares th
 * flags: a published flag names a Tempest test; it is carried onto ours only where
   ``carried_flags`` says which of our tests exercise what the flagged test did;
 * ``next``: our proposals (``proposals``) are added as advisory, their description marked
-  ``Proposal (pytest-interop):``.
+  ``Proposal (pytest-interop):``;
+* add-ons (``DERIVED_ADD_ONS``, from ``add-ons/`` of the published folder): the base platform
+  component they require, and ``target_approval``, are named by our guideline id
+  (``2020.06``; published: a URL, and for orchestration the add-on's own id).
 
 Usage (from the project root)::
 
@@ -34,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDELINES = ROOT / "pytest_interop" / "guidelines"
 TESTS_FILE = Path(__file__).resolve().parent / "guideline-tests.json"
 DERIVED = ("2017.09", "2018.02", "2018.11", "2019.06", "2019.11", "2020.06", "next")
+# Published add-ons (in add-ons/ of both trees) derived the same way.
+DERIVED_ADD_ONS = ("dns.2020.06", "orchestration.2020.06")
 STATUSES = ("required", "advisory", "deprecated", "removed")
 PROPOSAL_MARK = "Proposal (pytest-interop): "
 REFERENCE = "https://opendev.org/openstack/interop/raw/branch/master/{id}.json"
@@ -172,11 +177,35 @@ def derive(
             if name not in advisory:
                 advisory.append(name)
     document: dict[str, Any] = {"metadata": _metadata(published, guideline_id)}
-    document["platforms"] = published["platforms"] if _is_2x(published) else PLATFORMS_1X
+    if "add-ons" in published:
+        document["metadata"]["reference"] = REFERENCE.format(id=f"add-ons/{guideline_id}")
+        document["metadata"]["source"] = f"pytest_interop/guidelines/add-ons/{guideline_id}.json"
+        document["add-ons"] = _add_ons(published["add-ons"])
+        bases = [
+            ref["source"]
+            for add_on in document["add-ons"].values()
+            for ref in add_on.get("required_platform_components", ())
+        ]
+        approval = document["metadata"].get("os_trademark_approval") or {}
+        if bases and approval.get("target_approval") == guideline_id:
+            # orchestration's file names itself; ours dates the add-on by its base, as dns's does
+            approval["target_approval"] = bases[0]
+    else:
+        document["platforms"] = published["platforms"] if _is_2x(published) else PLATFORMS_1X
     document["components"] = components
     document["capabilities"] = capabilities
     document["test_repositories"] = TEST_REPOSITORIES
     return document
+
+
+def _add_ons(add_ons: dict[str, Any]) -> dict[str, Any]:
+    """The published add-ons; a required base component names its guideline by id, as ours
+    do (``.../interop/2020.06.json`` -> ``2020.06``)."""
+    out = copy.deepcopy(add_ons)
+    for add_on in out.values():
+        for ref in add_on.get("required_platform_components", ()):
+            ref["source"] = ref["source"].rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
+    return out
 
 
 def _replaces(published: dict[str, Any]) -> str | None:
@@ -213,12 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--published", required=True, type=Path, metavar="DIR")
     parser.add_argument("--check", action="store_true", help="compare, write nothing")
-    parser.add_argument("ids", nargs="*", metavar="ID", default=list(DERIVED))
+    parser.add_argument("ids", nargs="*", metavar="ID", default=[*DERIVED, *DERIVED_ADD_ONS])
     args = parser.parse_args(argv)
     mapping = json.loads(TESTS_FILE.read_text())
     stale = []
     for guideline_id in args.ids:
-        source = args.published / f"{guideline_id}.json"
+        folder = "add-ons" if guideline_id in DERIVED_ADD_ONS else ""
+        source = args.published / folder / f"{guideline_id}.json"
         if not source.is_file():
             print(
                 f"--published {args.published}: no {source.name}; pass the folder of "
@@ -231,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         replaced_file = args.published / f"{replaces}.json"
         replaced = json.loads(replaced_file.read_text()) if replaced_file.is_file() else None
         text = render(derive(published, guideline_id, mapping, replaced))
-        target = GUIDELINES / f"{guideline_id}.json"
+        target = GUIDELINES / folder / f"{guideline_id}.json"
         if args.check:
             if not target.is_file() or target.read_text() != text:
                 stale.append(target.relative_to(ROOT).as_posix())

@@ -21,6 +21,7 @@ import paramiko
 from pytest_interop.clouds import discovery
 from pytest_interop.clouds.aws_large_objects import S3LargeObjects
 from pytest_interop.clouds.aws_object import CONTAINER_KIND, S3Facet
+from pytest_interop.clouds.aws_orchestration import STACK_KIND, CloudFormationFacet
 from pytest_interop.clouds.base import (
     DEFAULT_ACTION_TIMEOUT,
     DEFAULT_BOOT_TIMEOUT,
@@ -39,8 +40,10 @@ from pytest_interop.clouds.base import (
     VolumeAttachment,
     VolumeSnapshot,
 )
+from pytest_interop.clouds.dns import DNS_KINDS, DnsFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
 from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop.redaction import Secrets
 from pytest_interop.resources import (
     CREATED_AT_KEY,
     NAME_PREFIX,
@@ -49,6 +52,7 @@ from pytest_interop.resources import (
     LedgerRecord,
     ResourceLedger,
     run_prefix,
+    run_started_at,
 )
 
 T = TypeVar("T")
@@ -141,7 +145,7 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
-class AwsCloud(S3Facet, S3LargeObjects, Cloud):
+class AwsCloud(S3Facet, S3LargeObjects, CloudFormationFacet, Cloud):
     provider = "aws"
     resize_needs_confirmation = False
 
@@ -158,7 +162,7 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
 
         super().__init__(name, ledger)
         self._settings = dict(settings or {})
-        self._secrets = [self._settings.get("aws_secret_access_key")]
+        self._secrets = Secrets([self._settings.get("aws_secret_access_key")])
         interop = self._settings.get("interop") or {}
         self.ssh_port = int(interop.get("ssh_port") or 22)
         self.region = session.region_name
@@ -1438,7 +1442,20 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
             return self._delete_ebs_record(record)
         if record.kind == CONTAINER_KIND:
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
+        if record.kind in DNS_KINDS:
+            return self.dns.delete_ledger_record(record)
+        if record.kind == STACK_KIND:
+            return self._delete_stack_if_there(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
+
+    # -- DNS (Route 53: pytest_interop.clouds.aws_dns) ----------------------------------------
+    @property
+    def dns(self) -> DnsFacet:
+        from pytest_interop.clouds.aws_dns import Route53Dns
+
+        if getattr(self, "_dns", None) is None:
+            self._dns = Route53Dns(self)
+        return self._dns
 
     def cleanup_run(self) -> CleanupSummary:
         if self.ledger is None:
@@ -1462,6 +1479,8 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
             if cutoff is not None:
                 stamp = tags.get(CREATED_AT_KEY)
                 when = float(stamp) if stamp and stamp.isdigit() else created
+                if when is None:  # no time of its own: the run id in its name has one
+                    when = run_started_at(name)
                 if when is None or when > cutoff:
                     return False
             return True
@@ -1520,4 +1539,5 @@ class AwsCloud(S3Facet, S3LargeObjects, Cloud):
                 )
         self._volume_leftovers(ours, attempt)
         self._container_leftovers(ours, attempt)
+        self.dns.leftovers(ours, attempt)
         return summary

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_interop.errors import NotApplicable
 
 if TYPE_CHECKING:
+    from pytest_interop.clouds.dns import DnsFacet
     from pytest_interop.resources import CleanupSummary, LedgerRecord, ResourceLedger
 
 DEFAULT_BOOT_TIMEOUT = 600.0
@@ -213,6 +214,28 @@ class LargeUpload:
 
 
 @dataclass(frozen=True)
+class StackResource:
+    """One resource of a stack: its template name, type, what it made and its state."""
+
+    name: str
+    type: str
+    physical_id: str
+    status: str  # the provider's own words: CREATE_COMPLETE, UPDATE_COMPLETE, ...
+
+
+@dataclass(frozen=True)
+class Stack:
+    """An orchestration stack (Heat, CloudFormation): status in the provider's words."""
+
+    id: str
+    name: str
+    status: str
+    status_reason: str
+    outputs: Mapping[str, Any]
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TemporaryUrl:
     """A URL that works without credentials until ``expires_at`` (epoch seconds)."""
 
@@ -272,7 +295,8 @@ class Cloud:
     def key_dir(self) -> Path:
         """A 0700 directory, private to this adapter, for private keys; removed by close()."""
         if self._key_dir is None:
-            self._key_dir = Path(tempfile.mkdtemp(prefix="interop-keys-"))
+            # the pid in the name: a later run removes it if this process is killed
+            self._key_dir = Path(tempfile.mkdtemp(prefix=f"interop-keys-{os.getpid()}-"))
             self._key_dir.chmod(0o700)
         return self._key_dir
 
@@ -812,3 +836,67 @@ class Cloud:
         """Make ``container/name`` read as the concatenation of the objects named
         ``segment_prefix``... in ``container``, in name order (Swift DLO)."""
         raise self._lacks("large objects assembled by name prefix")
+
+    # -- DNS (zones and record sets: pytest_interop.clouds.dns) ---------------------------
+    @property
+    def dns(self) -> DnsFacet:
+        """The cloud's DNS service; NotApplicable, with the reason, where it has none."""
+        raise self._lacks("DNS service")
+
+    # -- orchestration (Heat, CloudFormation) ----------------------------------------------
+    @property
+    def template_dialect(self) -> str:
+        """The template language stacks are written in: ``hot`` or ``cfn``."""
+        raise self._lacks("orchestration")
+
+    @property
+    def rollback_by_default(self) -> bool:
+        """Whether a failed create is rolled back when the request does not say."""
+        raise self._lacks("orchestration")
+
+    def create_stack(
+        self,
+        template: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        rollback: bool = False,
+        tags: Sequence[str] = (),
+        wait: bool = True,
+        timeout: float = 600,
+    ) -> Stack:
+        """Create a stack; with ``wait``, return it once no longer in progress (it may have
+        failed or rolled back: its status says so)."""
+        raise self._lacks("orchestration")
+
+    def get_stack(self, stack_id: str) -> Stack:
+        raise self._lacks("orchestration")
+
+    def list_stacks(self) -> list[Stack]:
+        raise self._lacks("orchestration")
+
+    def update_stack(
+        self,
+        stack_id: str,
+        template: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = 600,
+    ) -> Stack:
+        raise self._lacks("orchestration")
+
+    def delete_stack(self, stack_id: str, *, wait: bool = True, timeout: float = 600) -> None:
+        raise self._lacks("orchestration")
+
+    def stack_resources(self, stack_id: str) -> list[StackResource]:
+        raise self._lacks("orchestration")
+
+    def stack_events(self, stack_id: str) -> list[dict[str, Any]]:
+        """Oldest first: ``resource_name``, ``physical_id``, ``status``, ``reason``."""
+        raise self._lacks("orchestration")
+
+    def stack_resource_exists(self, resource: StackResource) -> bool:
+        """Whether what a stack resource made still exists, asked of the service that made
+        it (the server, the key pair, the network), not of the orchestration service."""
+        raise self._lacks("orchestration")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_interop.errors import ConfigurationError
+from pytest_interop.outputs import refuse_non_regular
 from pytest_interop.resources import CleanupSummary, LedgerRecord, read_journal
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -33,9 +34,18 @@ def journal_records(
 ) -> list[LedgerRecord]:
     if not path.exists():
         raise ConfigurationError(f"--journal {path}: no such file")
+    refuse_non_regular(path, "--journal")  # a directory, a FIFO: one line, not a traceback
+    try:
+        records = list(read_journal(path))
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigurationError(
+            f"--journal {path}: cannot read it ({reason}); give the .jsonl file a run wrote "
+            "in its journal directory"
+        ) from None
     return [
         record
-        for record in read_journal(path)
+        for record in records
         if record.detail.get("cloud") == cloud_name
         and (run_id is None or record.detail.get("run_id") == run_id)
     ]
@@ -108,6 +118,10 @@ def _run(args: argparse.Namespace) -> int:
             "cleanup touches only tagged leftovers: give --run-id, --older-than or --journal"
         )
     older = parse_age(args.older_than) if args.older_than else None
+    from pytest_interop.stale_dirs import remove_stale_key_dirs
+
+    for directory in remove_stale_key_dirs():
+        print(f"removed   stale key directory {directory}")
     spec = resolve_cloud(args.cloud)
     summary = cleanup_spec(
         spec,
@@ -121,9 +135,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gone      {line}")
     for line in summary.leaked:
         print(f"FAILED    {line}")
+    for line in summary.skipped:
+        print(f"skipped   {line}")
+    skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
     print(
         f"{args.cloud}: {len(summary.deleted)} deleted, {len(summary.already_gone)} already "
-        f"gone, {len(summary.leaked)} could not be deleted"
+        f"gone, {len(summary.leaked)} could not be deleted{skipped}"
     )
     return 0 if summary.ok else 1
 

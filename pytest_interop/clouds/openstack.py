@@ -35,11 +35,13 @@ from pytest_interop.clouds.base import (
     VolumeAttachment,
     VolumeSnapshot,
 )
+from pytest_interop.clouds.dns import DNS_KINDS, DnsFacet
 from pytest_interop.clouds.openstack_large_objects import SwiftLargeObjects
 from pytest_interop.clouds.openstack_object import CONTAINER_KIND, SwiftFacet
+from pytest_interop.clouds.openstack_orchestration import STACK_KIND, HeatFacet
 from pytest_interop.clouds.retry import Failure, RetryPolicy, parse_retry_after, wait_until
-from pytest_interop.errors import ConfigurationError, InfrastructureError
-from pytest_interop.redaction import secret_values
+from pytest_interop.errors import ConfigurationError, InfrastructureError, NotApplicable
+from pytest_interop.redaction import Secrets, secret_values
 from pytest_interop.resources import (
     CREATED_AT_KEY,
     NAME_PREFIX,
@@ -48,6 +50,7 @@ from pytest_interop.resources import (
     LedgerRecord,
     ResourceLedger,
     run_prefix,
+    run_started_at,
 )
 
 T = TypeVar("T")
@@ -152,7 +155,7 @@ def _epoch(text: str | None) -> float | None:
     return moment.timestamp()
 
 
-class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
+class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
     provider = "openstack"
     resize_needs_confirmation = True
     _volume_api = "3"  # the Cinder API version block-storage calls use; see using_volume_api
@@ -171,7 +174,7 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
         self._retry = retry or RetryPolicy()
         self._interop: dict[str, Any] = dict(settings or {})
         self.ssh_port = int(self._interop.get("ssh_port") or 22)
-        self._secrets = sorted(secret_values(connection.config.config))
+        self._secrets = Secrets(sorted(secret_values(connection.config.config)))
 
     @classmethod
     def from_spec(cls, spec: Any, ledger: ResourceLedger | None) -> OpenStackCloud:
@@ -859,6 +862,15 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
         return ip
 
     def allow_ssh(self, remote: str = "0.0.0.0/0") -> SecurityRule:
+        # One group per adapter and remote, shared by its servers: a group per server
+        # would pass Neutron's default quota of 10 with a few workers.
+        made = self.__dict__.setdefault("_ssh_rules", {})
+        if remote in made:
+            return made[remote]
+        made[remote] = rule = self._allow_ssh(remote)
+        return rule
+
+    def _allow_ssh(self, remote: str) -> SecurityRule:
         name = self.resource_name("ssh")
         record = self.track_intent("security_group", name)
         group = self._call(
@@ -1469,9 +1481,31 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             return bool(group_id) and self._delete_security_group_if_there(group_id)
         if record.kind == CONTAINER_KIND:
             return bool(record.resource_id) and self._delete_container_record(record.resource_id)
+        if record.kind == STACK_KIND:
+            return self._delete_stack_if_there(record)
         if record.kind in ("volume", "volume_snapshot", "image"):
             return self._delete_block_record(record)
+        if record.kind in DNS_KINDS:
+            return self.dns.delete_ledger_record(record)
         raise InfrastructureError(f"no way to delete a {record.kind}", call="cleanup")
+
+    # -- DNS (Designate: pytest_interop.clouds.openstack_dns) ---------------------------------
+    @property
+    def dns(self) -> DnsFacet:
+        from pytest_interop.clouds.openstack_dns import DesignateDns
+
+        reason = self._interop.get("dns_unavailable")
+        if reason:
+            raise NotApplicable(f"cloud {self.name!r} serves no DNS: {reason}")
+        if getattr(self, "_dns", None) is None:
+            try:
+                endpoint = self._conn.dns.get_endpoint()
+            except Exception:
+                endpoint = None
+            if not endpoint:
+                raise NotApplicable(f"cloud {self.name!r} has no dns (Designate) endpoint")
+            self._dns = DesignateDns(self)
+        return self._dns
 
     def cleanup_run(self) -> CleanupSummary:
         if self.ledger is None:
@@ -1496,7 +1530,7 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                 return False
             if name is not None and not name.startswith(prefix):
                 return False
-            return old_enough(tags, created)
+            return old_enough(tags, created if created is not None else run_started_at(name))
 
         def old_enough(tags: Mapping[str, str], created: float | None) -> bool:
             if cutoff is None:
@@ -1513,15 +1547,21 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
             except Exception as exc:
                 summary.leaked.append(f"{label}: {type(exc).__name__}: {exc}")
 
-        for item in self._call("neutron.floatingips.list", lambda: list(self._conn.network.ips())):
+        def listed(service: str, call: str, fn: Callable[[], list]) -> list:
+            # Only the services the catalog lists: an identity-only cloud has nothing else.
+            return self._call(call, fn) if self._conn.has_service(service) else []
+
+        for item in listed(
+            "network", "neutron.floatingips.list", lambda: list(self._conn.network.ips())
+        ):
             tags = _parse_tag_text(item.description)
             if ours(tags, None, _epoch(item.created_at)):
                 attempt(
                     f"floating_ip {item.floating_ip_address} ({item.id})",
                     lambda i=item.id: self._delete_floating_ip_if_there(i),
                 )
-        servers = self._call(
-            "nova.servers.list", lambda: list(self._conn.compute.servers(details=True))
+        servers = listed(
+            "compute", "nova.servers.list", lambda: list(self._conn.compute.servers(details=True))
         )
         for item in servers:
             if ours(dict(item.metadata or {}), item.name, _epoch(item.created_at)):
@@ -1529,16 +1569,27 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                     f"server {item.name} ({item.id})",
                     lambda i=item.id: self._delete_server_if_there(i),
                 )
-        for item in self._call("nova.keypairs.list", lambda: list(self._conn.compute.keypairs())):
+        for item in listed(
+            "compute", "nova.keypairs.list", lambda: list(self._conn.compute.keypairs())
+        ):
             if not item.name.startswith(prefix):
                 continue
             if cutoff is not None:
-                created = getattr(item, "created_at", None)
-                if not old_enough({}, _epoch(created)):
+                # Nova lists key pairs without a creation time: the run id in the name has one
+                created = _epoch(getattr(item, "created_at", None)) or run_started_at(item.name)
+                if created is None:
+                    summary.skipped.append(
+                        f"keypair {item.name}: no creation time, and no run id in its name "
+                        "to age it by; remove it with --run-id RUN_ID"
+                    )
+                    continue
+                if not old_enough({}, created):
                     continue
             attempt(f"keypair {item.name}", lambda n=item.name: self._delete_keypair_if_there(n))
-        groups = self._call(
-            "neutron.security_groups.list", lambda: list(self._conn.network.security_groups())
+        groups = listed(
+            "network",
+            "neutron.security_groups.list",
+            lambda: list(self._conn.network.security_groups()),
         )
         for item in groups:
             tags = _parse_tag_text(item.description)
@@ -1547,6 +1598,10 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, Cloud):
                     f"security_group {item.name} ({item.id})",
                     lambda g=item.id: self._delete_security_group_if_there(g),
                 )
-        self._volume_leftovers(ours, attempt)
-        self._container_leftovers(ours, attempt)
+        if self._conn.has_service("block-storage"):
+            self._volume_leftovers(ours, attempt)
+        if self._conn.has_service("object-store"):
+            self._container_leftovers(ours, attempt)
+        with contextlib.suppress(NotApplicable):  # a cloud without DNS has no zones of ours
+            self.dns.leftovers(ours, attempt)
         return summary

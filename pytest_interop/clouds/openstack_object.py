@@ -28,7 +28,7 @@ from pytest_interop.clouds.base import (
     TemporaryUrl,
 )
 from pytest_interop.errors import NotApplicable
-from pytest_interop.redaction import secret_values
+from pytest_interop.redaction import Secret, secret_values
 from pytest_interop.resources import CREATED_AT_KEY, NAME_PREFIX, TAG_KEY
 
 CONTAINER_KIND = "container"
@@ -362,7 +362,10 @@ class SwiftFacet:
             return key
         ledger = getattr(self, "ledger", None)
         if ledger is not None:
-            material = "\0".join([ledger.run_id, self.object_account(), *sorted(self._secrets)])
+            # Secret: masked in a traceback's locals, as the passwords it is made from
+            material = Secret(
+                "\0".join([ledger.run_id, self.object_account(), *sorted(self._secrets)])
+            )
             key = hashlib.sha256(material.encode()).hexdigest()
         else:
             key = secrets.token_hex(32)

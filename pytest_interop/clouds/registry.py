@@ -96,6 +96,9 @@ def _openstack_spec(name: str) -> CloudSpec:
     import openstack.config
     from openstack import exceptions as os_exceptions
 
+    from pytest_interop.clouds.config_files import check_config_files
+
+    check_config_files(f"--cloud={name}")  # a malformed file: one line, not the SDK's traceback
     cloud, _, region = name.partition("@")
     loader = openstack.config.OpenStackConfig()
     try:
@@ -108,8 +111,10 @@ def _openstack_spec(name: str) -> CloudSpec:
                 raise CloudNotFound(
                     f"--cloud={name}: {path} is not valid YAML ({problem}); fix its syntax"
                 ) from None
-        looked = ", ".join(str(Path(p)) for p in loader._config_files) or "no clouds.yaml found"
-        known = ", ".join(sorted(loader.get_cloud_names())) or "none"
+        if isinstance(exc, os_exceptions.ConfigException) and cloud not in _known(loader):
+            raise CloudNotFound(_unconfigured(name, cloud, loader)) from None
+        looked = _searched(loader)
+        known = ", ".join(_known(loader)) or "none"
         reason = str(exc).splitlines()[0] if str(exc) else "not found"
         raise CloudNotFound(
             f"--cloud={name}: {reason} (clouds.yaml files read: {looked}; clouds known: "
@@ -125,6 +130,63 @@ def _openstack_spec(name: str) -> CloudSpec:
     if region:
         settings["region_name"] = region
     return CloudSpec(name, "openstack", settings)
+
+
+def _known(loader: Any) -> list[str]:
+    # "defaults" is openstacksdk's built-in placeholder, not a cloud anyone configured
+    return sorted(n for n in loader.get_cloud_names() if n != "defaults")
+
+
+def _searched(loader: Any) -> str:
+    """The folders openstacksdk looked in, each once (it tries three names in each)."""
+    folders: dict[str, list[str]] = {}
+    for path in map(Path, loader._config_files):
+        exts = folders.setdefault(str(path.parent), [])
+        if path.suffix.lstrip(".") not in exts:
+            exts.append(path.suffix.lstrip("."))
+    if not folders:
+        return "no clouds.yaml found"
+    return ", ".join(f"{folder}/clouds.{{{','.join(exts)}}}" for folder, exts in folders.items())
+
+
+def _vendor_profile(cloud: str) -> bool:
+    """Whether openstacksdk ships a vendor profile of that name (its files, no network: for
+    an unknown name ``vendors.get_profile`` would try the name as a host's well-known URL)."""
+    from importlib.resources import files
+
+    vendor_files = files("openstack.config.vendors")
+    return any(vendor_files.joinpath(f"{cloud}.{ext}").is_file() for ext in ("json", "yaml"))
+
+
+def _unconfigured(name: str, cloud: str, loader: Any) -> str:
+    """No clouds.yaml entry of that name: say where we looked and the lines to add."""
+    where = Path(os.environ.get("OS_CLIENT_CONFIG_FILE") or "~/.config/openstack/clouds.yaml")
+    profile = _vendor_profile(cloud)
+    if profile:
+        found = f"openstacksdk knows the vendor profile {cloud!r}; add to {where}:"
+        first = [f"    profile: {cloud}"]
+    else:
+        found = f"add it to {where}:"
+        first = []
+    entry = [
+        "clouds:",
+        f"  {cloud}:",
+        *first,
+        "    auth:",
+        *([] if profile else ["      auth_url: https://keystone.example.com:5000/v3"]),
+        "      username: YOUR_USER",
+        "      password: YOUR_PASSWORD",
+        "      project_name: YOUR_PROJECT",
+        "      user_domain_name: Default",
+        "      project_domain_name: Default",
+    ]
+    known = ", ".join(_known(loader)) or "none"
+    return (
+        f"--cloud={name}: no cloud named {cloud!r} in clouds.yaml (searched "
+        f"{_searched(loader)}; clouds known: {known}); {found}\n"
+        + "\n".join(entry)
+        + "\nor name `reference`, `reference-aws` or `aws:PROFILE@REGION`"
+    )
 
 
 def resolve_cloud(name: str, *, start_reference: Callable[[str, str], CloudSpec] | None = None):

@@ -18,6 +18,7 @@ from typing import TypeVar
 import tenacity
 
 from pytest_interop.errors import InfrastructureError
+from pytest_interop.redaction import Secrets
 
 T = TypeVar("T")
 
@@ -69,6 +70,7 @@ class RetryPolicy:
         secrets: Iterable[str | None] = (),
     ) -> T:
         """Run ``fn``, retrying transient failures; re-raise the rest unchanged."""
+        secrets = Secrets(secrets)  # this frame is in every infrastructure error's traceback
         backoff = tenacity.wait_exponential(multiplier=self.initial_delay, max=self.max_delay)
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -92,7 +94,7 @@ class RetryPolicy:
                 message = redact(
                     f"{call} kept failing after {self.attempts} attempts: "
                     f"{type(exc).__name__}: {exc}",
-                    list(secrets),
+                    secrets,
                 )
                 raise InfrastructureError(message, call=call) from None
             raise

@@ -462,14 +462,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
                 )
         return out
 
-    payload: Any = (
-        reports[0].as_dict()
-        if len(reports) == 1
-        else {
-            "reports": [r.as_dict() for r in reports],
-            "uncovered": uncovered,
-        }
-    )
+    # One shape whatever the number of guidelines: scripts read reports[i], never guess.
+    payload = {"reports": [r.as_dict() for r in reports], "uncovered": uncovered}
     _emit(args, payload, text)
     return FINDINGS if args.check and any(uncovered.values()) else 0
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema
 
+from pytest_interop.documents import NestingError, loads_json
 from pytest_interop.errors import GuidelineError
 from pytest_interop.guideline.model import (
     STATUSES,
@@ -93,6 +94,14 @@ def resolve_guideline(ref: str | os.PathLike[str], search_dirs: Sequence[Path | 
     candidate = Path(text)
     if candidate.is_file():
         return candidate
+    if candidate.exists() and (isinstance(ref, os.PathLike) or _looks_like_path(text)):
+        from pytest_interop.outputs import file_kind
+
+        raise GuidelineError(
+            f"guideline file {text} is {file_kind(candidate.stat().st_mode)}, not a regular "
+            f"file; give the path of a guideline's .json file or an id such as "
+            f"{_example_ids(search_dirs)}"
+        )
     if isinstance(ref, os.PathLike) or _looks_like_path(text):
         raise GuidelineError(
             f"guideline file {text} not found; check the path, or pass a guideline id "
@@ -125,7 +134,9 @@ def read_document(path: Path) -> tuple[dict[str, Any], bytes]:
     except OSError as exc:
         raise GuidelineError(f"cannot read guideline file {path}: {exc.strerror}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = loads_json(raw.decode("utf-8"))
+    except NestingError as exc:
+        raise GuidelineError(f"{path}: not a guideline: {exc}") from None
     except UnicodeDecodeError as exc:
         raise GuidelineError(
             f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"

@@ -126,6 +126,7 @@ class _InstanceView:
     authorized_keys: tuple[str, ...]
     public_ip: str | None
     disks: tuple[tuple[str, int], ...]  # guest device name, GiB (attached EBS, not the root)
+    user_data: str = ""  # run by the guest's cloud-init at its first boot
 
 
 class ReferenceAws:
@@ -169,6 +170,9 @@ class ReferenceAws:
             self._reset_moto()
             self._patch = _AddressPatch()
             self._patch.install()
+            from pytest_interop.reference import aws_cloudformation  # imports moto
+
+            aws_cloudformation.install()
             if not self.ssh_port:
                 self.ssh_port = pick_ssh_port()
             self._machines = MachineHost(self.ssh_port)
@@ -214,6 +218,9 @@ class ReferenceAws:
             self._patch.remove()
             self._patch = None
             self._reset_moto()
+            from pytest_interop.reference import aws_cloudformation
+
+            aws_cloudformation.remove()
         with _active_lock:
             if _active is self:
                 _active = None
@@ -259,6 +266,7 @@ class ReferenceAws:
                 "elastic_ips": len(backend.addresses),
                 "key_pairs": len(backend.key_pairs),
                 "buckets": len(self._s3_backend().buckets),
+                "hosted_zones": len(self._route53_backend().zones),
             }
         counts["machines"] = len(self._machines.machines()) if self._machines else 0
         return counts
@@ -270,6 +278,12 @@ class ReferenceAws:
 
         return ec2_backends[DEFAULT_ACCOUNT_ID][self.region]
 
+    def _route53_backend(self) -> Any:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.route53.models import route53_backends
+
+        return route53_backends[DEFAULT_ACCOUNT_ID]["global"]
+
     def _s3_backend(self) -> Any:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.s3.models import s3_backends
@@ -277,8 +291,15 @@ class ReferenceAws:
         return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
 
     def _reset_moto(self) -> None:
+        from moto.cloudformation.models import cloudformation_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ssm.models import ssm_backends
+
         self._backend().reset()
         self._s3_backend().reset()
+        self._route53_backend().reset()
+        cloudformation_backends[DEFAULT_ACCOUNT_ID][self.region].reset()
+        ssm_backends[DEFAULT_ACCOUNT_ID][self.region].reset()
 
     # -- the middleware -------------------------------------------------------------------------
     def _middleware(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -293,6 +314,10 @@ class ReferenceAws:
             if refusal is not None:
                 return refusal
             with self._moto_lock:
+                if action == "CreateStack":
+                    from pytest_interop.reference.aws_cloudformation import read_on_failure
+
+                    read_on_failure(params)
                 ec2_refusal = self._ec2_refusal(action, params)
                 if ec2_refusal is None:
                     # Drain the body here: moto may build it lazily, and must do so locked.
@@ -399,6 +424,8 @@ class ReferenceAws:
 
     def _snapshot(self) -> tuple[int, list[_InstanceView]]:
         """moto's instances as the reconciler needs them; call with _moto_lock held."""
+        from pytest_interop.reference.aws_cloudformation import user_data_text
+
         backend = self._backend()
         disks_by_instance: dict[str, list[tuple[str, int]]] = {}
         for volume in backend.volumes.values():
@@ -430,6 +457,7 @@ class ReferenceAws:
                         authorized_keys=keys,
                         public_ip=instance.public_ip,
                         disks=tuple(disks_by_instance.get(instance.id, ())),
+                        user_data=user_data_text(getattr(instance, "user_data", None)),
                     )
                 )
         self._snapshot_serial += 1
@@ -468,6 +496,8 @@ class ReferenceAws:
                 image_name=view.image_name,
             )
             tracked = self._tracked[view.id] = _Tracked(machine, view.instance_type)
+            if view.user_data:
+                machine.run_user_data(view.user_data)
         machine = tracked.machine
         if tracked.instance_type != view.instance_type:
             vcpus, ram = self._shape(view.instance_type)

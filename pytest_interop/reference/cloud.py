@@ -19,6 +19,8 @@ from pytest_interop.reference.compute import urls as compute_urls
 from pytest_interop.reference.compute.machines_glue import MachineGlue, pick_ssh_port
 from pytest_interop.reference.compute.models import DEFAULT_QUOTAS
 from pytest_interop.reference.core.app import ReferenceApp
+from pytest_interop.reference.dns import exceptions as dns_errors
+from pytest_interop.reference.dns import urls as dns_urls
 from pytest_interop.reference.faults import FaultSettings
 from pytest_interop.reference.identity import exceptions as identity_errors
 from pytest_interop.reference.identity import urls as identity_urls
@@ -26,8 +28,11 @@ from pytest_interop.reference.image import exceptions as image_errors
 from pytest_interop.reference.image import urls as image_urls
 from pytest_interop.reference.network import exceptions as network_errors
 from pytest_interop.reference.network import urls as network_urls
+from pytest_interop.reference.network.quotas import DEFAULT_QUOTAS as NETWORK_QUOTAS
 from pytest_interop.reference.object import exceptions as object_errors
 from pytest_interop.reference.object import urls as object_urls
+from pytest_interop.reference.orchestration import exceptions as orchestration_errors
+from pytest_interop.reference.orchestration import urls as orchestration_urls
 from pytest_interop.reference.profiles import PROFILES, Profile
 from pytest_interop.reference.state import CloudState
 from pytest_interop.reference.volume import exceptions as volume_errors
@@ -51,6 +56,8 @@ SERVICES = (
     (network_urls, network_errors.error_factory),
     (volume_urls, volume_errors.error_factory),
     (object_urls, object_errors.error_factory),
+    (dns_urls, dns_errors.error_factory),
+    (orchestration_urls, orchestration_errors.error_factory),
     (admin_urls, None),
 )
 
@@ -97,7 +104,7 @@ class ReferenceCloud:
             raise ConfigurationError(f"bad reference cloud knob: {exc}") from None
         self._machines_enabled = bool(knobs.get("machines", True))
         self._quotas = dict(knobs.get("quotas") or {})
-        unknown_quotas = set(self._quotas) - set(DEFAULT_QUOTAS)
+        unknown_quotas = set(self._quotas) - set(DEFAULT_QUOTAS) - set(NETWORK_QUOTAS)
         if unknown_quotas:
             raise ConfigurationError(f"unknown quota(s): {', '.join(sorted(unknown_quotas))}")
         self.host = host
@@ -122,7 +129,9 @@ class ReferenceCloud:
             self.ssh_port = pick_ssh_port()
             glue = MachineGlue(self.ssh_port, enabled=self._machines_enabled)
             state = CloudState(self.profile, self.fault_settings, glue)
-            state.compute.default_quotas.update(self._quotas)
+            for name, value in self._quotas.items():  # Nova's and Neutron's, by name
+                quotas = state.network.quotas if name in NETWORK_QUOTAS else None
+                (quotas if quotas is not None else state.compute.default_quotas)[name] = value
             identity = state.identity
             admin_project = identity.ensure_project("admin", "Bootstrap project")
             identity.add_user(
@@ -133,9 +142,13 @@ class ReferenceCloud:
             identity.ensure_project(PEER_NAME, "Another tenant, for sharing tests")
             identity.add_user(PEER_NAME, PEER_NAME, self._peer_password)
             state.bootstrap(admin_project)
+            served = [entry for entry in SERVICES if self.profile.serves(entry[0].SERVICE)]
+            state.catalog = [
+                item for item in state.catalog if self.profile.serves(item.path.split("/")[1])
+            ]
             app = ReferenceApp(
                 state,
-                [item for urls, _ in SERVICES for item in urls.routes(state)],
+                [item for urls, _ in served for item in urls.routes(state)],
                 {urls.SERVICE: factory for urls, factory in SERVICES if factory is not None},
             )
             server = make_server(
@@ -209,8 +222,15 @@ class ReferenceCloud:
             "region_name": self.state.region,
             "identity_api_version": "3",
             "interface": "public",
-            "interop": {"ssh_port": self.ssh_port, "profile": self.profile.name},
+            "interop": {"ssh_port": self.ssh_port, "profile": self.profile.name, **self._dns()},
         }
+
+    def _dns(self) -> dict[str, Any]:
+        """Where the listed name servers answer (they are in no public DNS), or why none do."""
+        dns = self.state.dns
+        if dns.unavailable:
+            return {"dns_unavailable": dns.unavailable}
+        return {"name_servers": dns.name_servers}
 
     def cloud_config(self, name: str = "reference") -> dict[str, Any]:
         """An openstacksdk cloud config for the tester's (non-admin) user.
@@ -234,8 +254,11 @@ class ReferenceCloud:
         return self._config(username, password, project)
 
     def clouds_yaml(self, name: str = "reference") -> str:
+        # ``<name>-admin``: the admin account, for operator tools (openstack CLI, Tempest)
+        admin = {k: v for k, v in self.admin_cloud_config().items() if k != "interop"}
         return yaml.safe_dump(
-            {"clouds": {name: copy.deepcopy(self.cloud_config(name))}}, sort_keys=False
+            {"clouds": {name: copy.deepcopy(self.cloud_config(name)), f"{name}-admin": admin}},
+            sort_keys=False,
         )
 
     # tenants and counters --------------------------------------------------------------

@@ -58,11 +58,16 @@ class Profile:
     flavors: tuple[FlavorSpec, ...]
     faults: FaultSettings = field(default_factory=FaultSettings)
     availability_zones: tuple[str, ...] = ("nova",)
+    # The services served and listed in the catalog (identity always); empty: all of them.
+    services: tuple[str, ...] = ()
 
     @property
     def floating_ip_required(self) -> bool:
-        boot = next(item for item in self.networks if item.name == self.boot_network)
-        return not boot.reachable
+        boot = next((item for item in self.networks if item.name == self.boot_network), None)
+        return boot is not None and not boot.reachable
+
+    def serves(self, service: str) -> bool:
+        return not self.services or service in self.services or service in ("identity", "admin")
 
 
 UBUNTU = ImageSpec("Ubuntu-22.04", "ubuntu", "22.04", "ubuntu", "ubuntu", min_disk=1)
@@ -181,6 +186,19 @@ PROFILES: dict[str, Profile] = {
             flavors=DEVSTACK_FLAVORS,
             # a single-node DevStack boots and deletes noticeably slower than the others
             faults=FaultSettings(boot_delay=0.4, delete_delay=0.1),
+        ),
+        Profile(
+            name="identity-only",
+            description=(
+                "Keystone alone, as an identity provider shared by other clouds: the catalog "
+                "lists only the identity service and no other API is served. Identity tests "
+                "must pass here; the others are not applicable."
+            ),
+            networks=(),
+            boot_network="",
+            images=(),
+            flavors=(),
+            services=("identity",),
         ),
     )
 }

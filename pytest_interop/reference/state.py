@@ -10,11 +10,13 @@ from pytest_interop.reference.compute.machines_glue import MachineGlue
 from pytest_interop.reference.compute.models import ComputeModel
 from pytest_interop.reference.core.wire import RequestContext
 from pytest_interop.reference.counters import Counters
+from pytest_interop.reference.dns.models import DnsModel
 from pytest_interop.reference.faults import FaultInjector, FaultSettings
 from pytest_interop.reference.identity.models import IdentityModel, Project
 from pytest_interop.reference.image.models import ImageModel
 from pytest_interop.reference.network.models import KINDS, NetworkModel
 from pytest_interop.reference.object.models import ObjectModel
+from pytest_interop.reference.orchestration.models import OrchestrationModel
 from pytest_interop.reference.profiles import Profile
 from pytest_interop.reference.scheduler import Scheduler
 from pytest_interop.reference.volume.models import VolumeModel
@@ -39,7 +41,10 @@ CATALOG = (
     CatalogService("c0a7", "volumev3", "cinderv3", "/volume/v3"),
     CatalogService("c0a8", "volumev2", "cinderv2", "/volume/v2"),
     CatalogService("c0a6", "object-store", "swift", "/object/v1/AUTH_{project_id}"),
+    CatalogService("c0a9", "orchestration", "heat", "/orchestration/v1/{project_id}"),
 )
+# Designate: listed only where its name server can run (see DnsModel.unavailable)
+DNS_SERVICE = CatalogService("c0aa", "dns", "designate", "/dns")
 
 
 class CloudState:
@@ -62,6 +67,10 @@ class CloudState:
         self.compute = ComputeModel(self)
         self.volume = VolumeModel(self)
         self.object = ObjectModel(self)
+        self.dns = DnsModel(self)
+        if self.dns.unavailable is None:
+            self.catalog.append(DNS_SERVICE)
+        self.orchestration = OrchestrationModel(self)
         self._bootstrapped = False
 
     def catalog_services(self) -> list[CatalogService]:
@@ -120,6 +129,8 @@ class CloudState:
             live["images"] = images
             live.update(self.volume.live_counts())
             live.update(self.object.live_counts())
+            live.update(self.dns.live_counts())
+            live.update(self.orchestration.live_counts())
             live["tokens"] = {"all": len(self.identity.tokens)}
             names = {pid: project.name for pid, project in self.identity.projects.items()}
         snapshot["live"] = live
@@ -127,6 +138,8 @@ class CloudState:
         return snapshot
 
     def close(self) -> None:
+        self.orchestration.close()  # first: a stack operation still running uses the others
+        self.dns.close()
         self.scheduler.stop()
         self.machines.close()
         self.network.release_all()

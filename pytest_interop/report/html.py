@@ -16,7 +16,9 @@ from typing import Any
 
 import jinja2
 
+from pytest_interop.partial import deselected_names
 from pytest_interop.report.json_report import write_atomic
+from pytest_interop.report.terminal import only_deselected, partial_lines
 from pytest_interop.report.variance import (
     REASON_KEY,
     RESULT_KEY,
@@ -143,6 +145,7 @@ def _card(cloud: Mapping[str, Any]) -> CloudCard:
 def build_view(report: Mapping[str, Any]) -> View:
     clouds = list(report["clouds"])
     view = View(report=report, clouds=[_card(cloud) for cloud in clouds])
+    left_out = deselected_names(report)
     rows: dict[tuple[str, str], MatrixRow] = {}
     for column, cloud in enumerate(clouds):
         for capability in cloud["capabilities"]:
@@ -159,9 +162,12 @@ def build_view(report: Mapping[str, Any]) -> View:
                 )
                 rows[key] = row
             anchor = None
+            deselected = left_out.get(cloud["name"], set())
             for test in capability["tests"]:
                 if test["result"] in ("passed", "not_applicable"):
                     continue
+                if test["result"] == "not_run" and test["name"] in deselected:
+                    continue  # left out by the user: the banner says so, not a failure
                 anchor = anchor or f"failure-{len(view.failures)}"
                 view.failures.append(
                     Failure(
@@ -178,9 +184,12 @@ def build_view(report: Mapping[str, Any]) -> View:
                     )
                 )
             result = capability["result"]
+            label = RESULT_LABELS.get(result, (result, ""))[0]
+            if result == "not_run" and only_deselected(capability, deselected):
+                label = "deselected"
             row.cells[column] = Cell(
                 result=result,
-                label=RESULT_LABELS.get(result, (result, ""))[0],
+                label=label,
                 flagged=any(t.get("flagged") for t in capability["tests"]),
                 title=_cell_title(cloud["name"], capability),
                 anchor=anchor,
@@ -229,7 +238,11 @@ def render_html(report: Mapping[str, Any]) -> str:
     view = build_view(report)
     template = _environment().get_template("report.html.j2")
     return template.render(
-        view=view, report=report, labels=RESULT_LABELS, step_classes=STEP_CLASSES
+        view=view,
+        report=report,
+        labels=RESULT_LABELS,
+        step_classes=STEP_CLASSES,
+        partial_lines=partial_lines(report),
     )
 
 

@@ -16,7 +16,9 @@ import jsonschema
 import pytest
 
 from pytest_interop import __version__, compliance
+from pytest_interop.documents import loads_json
 from pytest_interop.guideline.model import Guideline
+from pytest_interop.outputs import refuse_non_regular
 
 REPORT_FORMAT = "pytest-interop/report/1"
 
@@ -94,7 +96,12 @@ def build_report(
     outcomes: Sequence[compliance.TestOutcome],
     missing: Sequence[str],
     renamed: Mapping[str, str],
+    deselected: Mapping[str, Sequence[str]] | None = None,
+    narrowed_by: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """``deselected``: per cloud, the guideline tests the user left out that never ran
+    (pytest_interop.partial); any makes the report ``partial``."""
+    deselected = {cloud: sorted(ids) for cloud, ids in sorted((deselected or {}).items()) if ids}
     return {
         "format": REPORT_FORMAT,
         "tool": {"name": "pytest-interop", "version": __version__, "pytest": pytest.__version__},
@@ -115,6 +122,7 @@ def build_report(
         "finished": finished,
         "duration_seconds": round(duration_seconds, 3),
         "interrupted": interrupted,
+        "partial": bool(deselected),
         "clouds": [
             _cloud_dict(
                 v,
@@ -123,7 +131,12 @@ def build_report(
             )
             for v in verdicts
         ],
-        "selection": {"missing": sorted(missing), "renamed": dict(sorted(renamed.items()))},
+        "selection": {
+            "missing": sorted(missing),
+            "renamed": dict(sorted(renamed.items())),
+            "deselected": deselected,
+            "narrowed_by": list(narrowed_by) if deselected else [],
+        },
         "outcomes": [o.to_dict() for o in sorted(outcomes, key=lambda o: o.nodeid)],
     }
 
@@ -135,6 +148,7 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     Readers see the old file or the whole new one, never half; on error nothing changes.
     """
     target = Path(path)
+    refuse_non_regular(target)  # a rename over a device node or FIFO would replace it
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -163,4 +177,4 @@ def write_report(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        return loads_json(handle.read())  # NestingError (a ValueError) if absurdly deep

@@ -14,6 +14,8 @@ from typing import Any
 from pytest_interop import shipped
 from pytest_interop.errors import ConfigurationError
 from pytest_interop.guideline.loading import available_guidelines
+from pytest_interop.outputs import refuse_non_regular
+from pytest_interop.partial import partial_refusal
 from pytest_interop.redaction import MASK, Redactor
 from pytest_interop.report.json_report import load_report, validate_report
 from pytest_interop.submission import signing
@@ -191,12 +193,17 @@ def create_submission(
     """
     out = Path(out_dir)
     report, report_raw = _read_report(report_path)
+    refusal = partial_refusal(report, f"report {report_path}")
+    if refusal is not None:
+        raise ConfigurationError(refusal)
     product_text = load_product(product_path)
     guideline_files = published_guideline_files(report, guideline_dirs)
     key = signing.load_private_key(key_path)
     for given, option in ((junit_path, "--junit"), (log_path, "--log")):
-        if given is not None and not Path(given).is_file():
+        if given is not None and not Path(given).exists():
             raise ConfigurationError(f"{option} {given}: no such file")
+        if given is not None:
+            refuse_non_regular(given, option)  # a FIFO would block, a device never end
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new.", dir=out.parent))
     try:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from pytest_interop.documents import load_yaml
 from pytest_interop.errors import ConfigurationError
 from pytest_interop.redaction import Redactor
 from pytest_interop.report.json_report import load_report
@@ -106,8 +107,8 @@ def _redactor(paths: list[str]) -> Redactor | None:
     settings = []
     for path in paths:
         try:
-            settings.append(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
-        except (OSError, yaml.YAMLError) as exc:
+            settings.append(load_yaml(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError, yaml.YAMLError) as exc:
             raise ConfigurationError(f"--secrets-from {path}: cannot read it ({exc})") from None
     return Redactor.from_settings(settings)
 

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from pytest_interop.documents import NestingError, load_yaml
 from pytest_interop.errors import ConfigurationError
 
 PRODUCT_TEMPLATE = """\
@@ -57,7 +58,9 @@ def validate_product(data: Any) -> list[str]:
 def parse_product(text: str, source: str) -> tuple[dict[str, Any] | None, list[str]]:
     """The parsed declaration and its problems (YAML syntax or schema)."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except NestingError as exc:
+        return None, [f"{source}: invalid YAML ({exc})"]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -7,18 +7,19 @@ submitter wrote: a bundle whose summary was edited and re-signed still fails her
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_interop import compliance
+from pytest_interop import compliance, partial
+from pytest_interop.documents import loads_json
 from pytest_interop.errors import GuidelineError
 from pytest_interop.guideline.loading import available_guidelines, load_guideline
 from pytest_interop.guideline.model import Guideline
 from pytest_interop.report.json_report import validate_report
+from pytest_interop.report.merge import merged_lines, merged_problems
 from pytest_interop.submission import signing
 from pytest_interop.submission.bundle import (
     DEFAULT_GUIDELINE_DIRS,
@@ -92,7 +93,13 @@ def compare_verdicts(
         return [f"target {report['target']!r} is not in the bundled guidelines"], {}
     clouds = [c["name"] for c in report["clouds"]]
     outcomes = [compliance.TestOutcome.from_dict(o) for o in report["outcomes"]]
-    recomputed = compliance.evaluate(selections, clouds, outcomes, report["selection"]["missing"])
+    recomputed = partial.evaluate(
+        selections,
+        clouds,
+        outcomes,
+        report["selection"]["missing"],
+        report["selection"].get("deselected"),
+    )
     differences = [
         f"outcome {o.nodeid} names cloud {o.cloud!r}, which the report does not list"
         for o in outcomes
@@ -206,7 +213,7 @@ def _check_manifest_and_signature(
 
 def _load_json(path: Path) -> tuple[Any, str | None]:
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
+        return loads_json(path.read_text(encoding="utf-8")), None
     except FileNotFoundError:
         return None, f"{path.name}: missing"
     except (ValueError, UnicodeDecodeError) as exc:
@@ -286,8 +293,13 @@ def verify_submission(
             "report",
             [f"{REPORT_NAME}: {p}" for p in schema_problems[:5]]
             + (["(more schema errors left out)"] if len(schema_problems) > 5 else [])
-            + ([f"{REPORT_NAME}: the run was interrupted"] if report.get("interrupted") else []),
-            [f"{REPORT_NAME}: run {report.get('run_id')}, {len(report['outcomes'])} outcomes"]
+            + ([f"{REPORT_NAME}: the run was interrupted"] if report.get("interrupted") else [])
+            + ([partial.partial_refusal(report, REPORT_NAME)] if report.get("partial") else [])
+            + [f"{REPORT_NAME}: {p}" for p in ([] if schema_problems else merged_problems(report))],
+            [
+                f"{REPORT_NAME}: run {report.get('run_id')}, {len(report['outcomes'])} outcomes",
+                *merged_lines(report),
+            ]
             if not schema_problems
             else [],
         )

@@ -113,6 +113,9 @@ class MachineGlue:
     def unlisten(self, server_id: str, address: str) -> None:
         self._call(server_id, "unlisten", address)
 
+    def run_user_data(self, server_id: str, text: str) -> None:
+        self._call(server_id, "run_user_data", text)
+
     def power_off(self, server_id: str) -> None:
         self._call(server_id, "power_off")
 

@@ -290,7 +290,7 @@ class ComputeModel:
                 f"Invalid input for field/attribute accessIPv{version}. Value: {value}. "
                 f"'{value}' is not a 'ipv{version}'"
             )
-        return value
+        return str(address)  # Nova keeps the address's canonical (compressed) form
 
     def check_metadata(self, project_id: str, metadata: Any) -> dict[str, str]:
         if not isinstance(metadata, dict):
@@ -400,7 +400,7 @@ class ComputeModel:
                 description=description,
                 tags=list(body.get("tags", [])),
                 security_groups=groups,
-                admin_password=secrets.token_urlsafe(12),
+                admin_password=str(body.get("adminPass") or secrets.token_urlsafe(12)),
                 user_data=body.get("user_data"),
                 config_drive="True" if body.get("config_drive") else "",
                 access_ipv4=access.get(4, ""),
@@ -499,7 +499,7 @@ class ComputeModel:
         server.actions.append(
             InstanceAction(
                 action,
-                f"req-{uuid.uuid4()}",
+                ctx.request_id or f"req-{uuid.uuid4()}",
                 ctx.user_id,
                 ctx.project_id,
                 now,
@@ -570,6 +570,9 @@ class ComputeModel:
             for address in self.reachable_addresses(server):
                 glue.listen(server_id, address)
             self.state.counters.count_boot(failed=False)
+            user_data = _user_data_text(server.user_data)
+        if user_data:  # cloud-init runs it after the boot, as the guest's root
+            glue.run_user_data(server_id, user_data)
 
     def _fail(self, server: Server, message: str) -> None:
         server.status, server.vm_state, server.task_state = "ERROR", "error", None
@@ -609,7 +612,7 @@ class ComputeModel:
         server.task_state = task
         self._record(ctx, server, action)
 
-    def _later(self, server_id: str, finish: Any) -> None:
+    def _later(self, server_id: str, finish: Any, delay: float | None = None) -> None:
         def run() -> None:
             with self.state.lock:
                 server = self.servers.get(server_id)
@@ -619,7 +622,8 @@ class ComputeModel:
                 server.task_state = None
                 server.updated = utc_now()
 
-        self.state.scheduler.call_later(self.state.faults.settings.action_delay, run)
+        settings = self.state.faults.settings
+        self.state.scheduler.call_later(settings.action_delay if delay is None else delay, run)
 
     def reboot(self, ctx: RequestContext, server_id: str, kind: str) -> None:
         if kind not in ("SOFT", "HARD"):
@@ -643,7 +647,9 @@ class ComputeModel:
                     self.state.machines.power_on(server.id)
                 self.state.machines.reboot(server.id)
 
-            self._later(server.id, finish)
+            # the guest boots again: as long as a boot, not a quick state change
+            settings = self.state.faults.settings
+            self._later(server.id, finish, max(settings.action_delay, settings.boot_delay))
 
     def stop(self, ctx: RequestContext, server_id: str) -> None:
         with self.state.lock:
@@ -1097,3 +1103,13 @@ def _system_name(image: dict[str, Any], image_id: str) -> str:
 def _hostname(name: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     return (cleaned or "server")[:63]
+
+
+def _user_data_text(encoded: str | None) -> str:
+    """Nova keeps user data base64-encoded, as the API takes it; the guest gets the text."""
+    if not encoded:
+        return ""
+    try:
+        return base64.b64decode(encoded, validate=False).decode("utf-8", "replace")
+    except ValueError:
+        return ""

@@ -61,6 +61,16 @@ def negotiate(request: Request) -> tuple[int, int]:
     return version
 
 
+# Attributes Nova's extensions added to a server; update and rebuild omit them before 2.75.
+EXTENSION_PREFIXES = (
+    "OS-EXT-AZ:",
+    "OS-EXT-STS:",
+    "OS-SRV-USG:",
+    "OS-EXT-SRV-ATTR:",
+    "os-extended-",
+)
+
+
 class ComputeResponses:
     def __init__(self, state: CloudState) -> None:
         self.state = state
@@ -286,7 +296,8 @@ class ComputeResponses:
             "OS-EXT-STS:vm_state": server.vm_state,
             "OS-EXT-STS:power_state": server.power_state,
             "os-extended-volumes:volumes_attached": [
-                {"id": volume.id, "delete_on_termination": False}
+                # delete_on_termination from 2.3 on
+                {"id": volume.id, **({"delete_on_termination": False} if version >= (2, 3) else {})}
                 for volume, _ in self.state.volume.attachments_of(server.id)
             ],
             "security_groups": [{"name": name} for name in server.security_groups],
@@ -340,6 +351,23 @@ class ComputeResponses:
             servers = [s for s in servers if s.flavor.id == args["flavor"]]
         if args.get("key_name"):
             servers = [s for s in servers if s.key_name == args["key_name"]]
+        for key in ("ip", "ip6"):  # a regular expression over the servers' addresses
+            if args.get(key):
+                try:
+                    pattern = re.compile(args[key])
+                except re.error:
+                    raise exceptions.bad_request(f"Invalid {key} filter: {args[key]}") from None
+                servers = [
+                    s
+                    for s in servers
+                    if any(
+                        pattern.search(address["addr"])
+                        for addresses in self._addresses(s).values()
+                        for address in addresses
+                        if address.get("version") == (4 if key == "ip" else 6)
+                        and address.get("OS-EXT-IPS:type") == "fixed"  # Nova: fixed IPs only
+                    )
+                ]
         since = args.get("changes-since") or args.get("changes_since")
         if since:
             moment = parse_isotime(since)
@@ -437,7 +465,22 @@ class ComputeResponses:
                 server.description = description
             server.access_ipv4 = access.get(4, server.access_ipv4)
             server.access_ipv6 = access.get(6, server.access_ipv6)
-            return self._respond(ctx, {"server": self._server(ctx, server)})
+            return self._respond(ctx, {"server": self._changed_server(ctx, server)})
+
+    def _changed_server(self, ctx: RequestContext, server: Server) -> dict[str, Any]:
+        """The server as update and rebuild answer: before 2.75, without the attributes of
+        Nova's old extensions (availability zone, key name, states, usage, volumes, ...)."""
+        body = self._server(ctx, server)
+        if ctx.microversion < (2, 75):
+            for key in [k for k in body if k.startswith(EXTENSION_PREFIXES)]:
+                del body[key]
+            for key in ("config_drive", "key_name", "security_groups", "fault"):
+                body.pop(key, None)
+            body["addresses"] = {
+                name: [{"version": a["version"], "addr": a["addr"]} for a in addresses]
+                for name, addresses in body["addresses"].items()
+            }
+        return body
 
     def delete_server(self, ctx: RequestContext, request: Request, server_id: str) -> Response:
         self.model.delete(ctx, server_id)
@@ -472,7 +515,7 @@ class ComputeResponses:
         if action == "rebuild":
             server = model.rebuild(ctx, server_id, args)
             with self.state.lock:
-                rendered = self._server(ctx, server)
+                rendered = self._changed_server(ctx, server)
             rendered["adminPass"] = server.admin_password
             return self._respond(ctx, {"server": rendered}, 202)
         if action == "lock":
@@ -526,7 +569,7 @@ class ComputeResponses:
         return self._respond(ctx, {"output": text})
 
     # instance actions -----------------------------------------------------------------
-    def _action(self, server_id: str, action: Any, *, events: bool) -> dict:
+    def _action(self, ctx: RequestContext, server_id: str, action: Any, *, events: bool) -> dict:
         body = {
             "action": action.action,
             "instance_uuid": server_id,
@@ -535,8 +578,9 @@ class ComputeResponses:
             "project_id": action.project_id,
             "start_time": isotime(action.start_time),
             "message": action.message,
-            "updated_at": isotime(action.updated_at),
         }
+        if ctx.microversion >= (2, 58):
+            body["updated_at"] = isotime(action.updated_at)
         if events:
             body["events"] = [
                 {
@@ -552,7 +596,9 @@ class ComputeResponses:
     def list_actions(self, ctx: RequestContext, request: Request, server_id: str) -> Response:
         with self.state.lock:
             server = self.model.get_server(ctx, server_id)
-            actions = [self._action(server.id, a, events=False) for a in reversed(server.actions)]
+            actions = [
+                self._action(ctx, server.id, a, events=False) for a in reversed(server.actions)
+            ]
         return self._respond(ctx, {"instanceActions": actions})
 
     def get_action(
@@ -563,7 +609,7 @@ class ComputeResponses:
             for action in server.actions:
                 if action.request_id == request_id:
                     return self._respond(
-                        ctx, {"instanceAction": self._action(server.id, action, events=True)}
+                        ctx, {"instanceAction": self._action(ctx, server.id, action, events=True)}
                     )
         raise exceptions.not_found(
             f"Action {request_id} on instance {server_id} could not be found."

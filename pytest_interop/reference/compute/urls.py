@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from pytest_interop.reference.compute.images import ComputeImageResponses
 from pytest_interop.reference.compute.responses import ComputeResponses, negotiate
 from pytest_interop.reference.compute.volume_attachments import VolumeAttachmentResponses
 from pytest_interop.reference.core.routing import Route, route
@@ -34,6 +35,7 @@ def _versioned(handler: Callable[..., Response]) -> Callable[..., Response]:
 def routes(state: CloudState) -> list[Route]:
     api = ComputeResponses(state)
     volumes = VolumeAttachmentResponses(state)
+    images = ComputeImageResponses(state, api)
     v = _versioned
     table = [
         (PREFIX + "/flavors", "GET", v(api.list_flavors)),
@@ -94,6 +96,11 @@ def routes(state: CloudState) -> list[Route]:
             v(partial(api.availability_zones, detail=True)),
         ),
         (PREFIX + "/limits", "GET", v(api.limits)),
+        (PREFIX + "/images", "GET", v(images.list_images)),
+        (PREFIX + "/images/detail", "GET", v(partial(images.list_images, detail=True))),
+        (PREFIX + "/images/<image_id>", "GET", v(images.get_image)),
+        (PREFIX + "/images/<image_id>", "DELETE", v(images.delete_image)),
+        (PREFIX + "/images/<image_id>/metadata", "GET", v(images.get_metadata)),
     ]
     return [
         route(SERVICE, "/compute", "GET", api.versions, authenticated=False, faults=False),

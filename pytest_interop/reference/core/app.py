@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 ErrorFactory = Callable[[str, int], ApiError]
+REQUEST_ID_KEY = "interop.request_id"
+ITEM_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+EMPTY_ID = "\x00empty"  # no real id looks like this
+EMPTY_ID_SERVICES = frozenset({"image", "volume"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Keystone checks its own rules (identity/policy.py): a reader still revokes its own token.
+SELF_POLICED = frozenset({"identity", "admin"})
 
 
 class ReferenceApp:
@@ -45,8 +52,13 @@ class ReferenceApp:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
+        request_id = environ[REQUEST_ID_KEY] = f"req-{uuid.uuid4()}"
         response = self.dispatch(request)
-        response.headers["X-OpenStack-Request-Id"] = f"req-{uuid.uuid4()}"
+        # Swift sets its own (tx...) id; Nova repeats it as x-compute-request-id and records
+        # it in the server's instance actions (RequestContext.request_id).
+        response.headers.setdefault("X-OpenStack-Request-Id", request_id)
+        if request.path.startswith("/compute"):
+            response.headers.setdefault("X-Compute-Request-Id", request_id)
         return response(environ, start_response)
 
     def _error(self, service: str, message: str, status: int) -> ApiError:
@@ -59,6 +71,8 @@ class ReferenceApp:
         path = request.path.rstrip("/") or "/"
         service = path.strip("/").split("/", 1)[0]
         adapter = self.url_map.bind("reference")
+        if self._empty_id(adapter, request, path, service):
+            return self._error(service, "The resource could not be found.", 404).response()
         try:
             endpoint, values = adapter.match(path, method=request.method)
         except MethodNotAllowed:
@@ -79,6 +93,21 @@ class ReferenceApp:
             LOG.exception("reference cloud: %s %s failed", request.method, route.template)
             return self._error(route.service, "An unexpected error occurred.", 500).response()
 
+    def _empty_id(self, adapter: Any, request: Request, path: str, service: str) -> bool:
+        """``GET /v2/images/``: an item route with an empty id, not the collection.
+
+        Glance and Cinder answer 404, as Tempest's negative tests check (Swift reads
+        ``/v1/AUTH_x/`` as the account)."""
+        if not request.path.endswith("/") or request.method not in ITEM_METHODS:
+            return False
+        if service not in EMPTY_ID_SERVICES:
+            return False
+        try:
+            _endpoint, values = adapter.match(f"{path}/{EMPTY_ID}", method=request.method)
+        except (MethodNotAllowed, NotFound):
+            return False
+        return EMPTY_ID in values.values()
+
     def _inject_faults(self, route: Route) -> None:
         faults = self.state.faults
         delay = faults.api_latency()
@@ -96,6 +125,7 @@ class ReferenceApp:
 
     def _authenticate(self, request: Request, route: Route) -> RequestContext:
         context = RequestContext(base_url=self.state.base_url)
+        context.request_id = request.environ.get(REQUEST_ID_KEY, "")
         if not route.authenticated:
             return context
         token_id = request.headers.get("X-Auth-Token", "")
@@ -104,12 +134,24 @@ class ReferenceApp:
             raise self._error(
                 route.service, "The request you have made requires authentication.", 401
             )
+        if token.project is None and route.service not in SELF_POLICED:
+            # an unscoped token is good for Keystone only, as the services' auth middleware says
+            raise self._error(route.service, "The request you have made requires a scope.", 401)
         context.token_id = token.id
         context.user_id = token.user.id
         context.user_name = token.user.name
-        context.project_id = token.project.id
-        context.project_name = token.project.name
+        context.project_id = token.project.id if token.project else ""
+        context.project_name = token.project.name if token.project else ""
         context.roles = tuple(token.roles)
         if route.admin_only and not context.is_admin:
             raise self._error(route.service, "This action requires the admin role.", 403)
+        if (
+            request.method in WRITE_METHODS
+            and route.service not in SELF_POLICED
+            and not {"admin", "member"} & set(context.roles)
+        ):
+            # The services' default policies (project_member_api): a reader only reads.
+            raise self._error(
+                route.service, f"Policy doesn't allow {route.template} to be performed.", 403
+            )
         return context

@@ -27,6 +27,7 @@ class RequestContext:
     project_name: str = ""
     roles: tuple[str, ...] = ()
     microversion: tuple[int, int] = (2, 1)
+    request_id: str = ""  # this request's X-OpenStack-Request-Id
 
     @property
     def is_admin(self) -> bool:

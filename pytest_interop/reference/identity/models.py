@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pytest_interop.reference.core.wire import utc_now
 from pytest_interop.reference.identity import exceptions
+from pytest_interop.reference.identity.policy import DEFAULT_ROLES, effective_roles
 
 if TYPE_CHECKING:
     from pytest_interop.reference.state import CloudState
@@ -20,10 +21,16 @@ TOKEN_LIFETIME = dt.timedelta(hours=12)
 DEFAULT_DOMAIN_ID = "default"
 
 
+def hash_password(password: str, salt: bytes) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 1000)
+
+
 @dataclass
 class Domain:
     id: str
     name: str
+    description: str = ""
+    enabled: bool = True
 
 
 @dataclass
@@ -33,6 +40,15 @@ class Project:
     domain_id: str = DEFAULT_DOMAIN_ID
     description: str = ""
     enabled: bool = True
+    extra: dict = field(default_factory=dict)  # attributes Keystone keeps as given (tags, ...)
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    domain_id: str = DEFAULT_DOMAIN_ID
+    description: str = ""
 
 
 @dataclass(repr=False)
@@ -44,10 +60,14 @@ class User:
     salt: bytes
     password_digest: bytes
     enabled: bool = True
+    extra: dict = field(default_factory=dict)  # email, description, ... as given
+
+    def set_password(self, password: str) -> None:
+        self.salt = secrets.token_bytes(16)
+        self.password_digest = hash_password(password, self.salt)
 
     def check_password(self, password: str) -> bool:
-        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), self.salt, 1000)
-        return hmac.compare_digest(digest, self.password_digest)
+        return hmac.compare_digest(hash_password(password, self.salt), self.password_digest)
 
     def __repr__(self) -> str:
         return f"User(id={self.id!r}, name={self.name!r})"
@@ -63,14 +83,15 @@ class Role:
 class Token:
     id: str
     user: User
-    project: Project
+    project: Project | None  # None: an unscoped token, good for Keystone only
     roles: list[str]
     issued_at: dt.datetime
     expires_at: dt.datetime
     audit_id: str = field(default_factory=lambda: secrets.token_urlsafe(16)[:22])
 
     def __repr__(self) -> str:
-        return f"Token(user={self.user.name!r}, project={self.project.name!r})"
+        project = self.project.name if self.project else None
+        return f"Token(user={self.user.name!r}, project={project!r})"
 
 
 class IdentityModel:
@@ -81,8 +102,12 @@ class IdentityModel:
         self.domains = {DEFAULT_DOMAIN_ID: Domain(DEFAULT_DOMAIN_ID, "Default")}
         self.projects: dict[str, Project] = {}
         self.users: dict[str, User] = {}
-        self.roles = {name: Role(uuid.uuid4().hex, name) for name in ("admin", "member", "reader")}
+        self.roles = {name: Role(uuid.uuid4().hex, name) for name in DEFAULT_ROLES}
+        # (user id, project id) -> role names given directly; groups' grants apart
         self.assignments: dict[tuple[str, str], set[str]] = {}
+        self.groups: dict[str, Group] = {}
+        self.group_members: dict[str, set[str]] = {}  # group id -> user ids
+        self.group_assignments: dict[tuple[str, str], set[str]] = {}  # (group, project)
         self.tokens: dict[str, Token] = {}
 
     # projects and users -------------------------------------------------------------
@@ -117,7 +142,7 @@ class IdentityModel:
             user = self.find_user(username)
             if user is None:
                 salt = secrets.token_bytes(16)
-                digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 1000)
+                digest = hash_password(password, salt)
                 user = User(uuid.uuid4().hex, username, DEFAULT_DOMAIN_ID, project.id, salt, digest)
                 self.users[user.id] = user
             self.assignments.setdefault((user.id, project.id), set()).update(roles)
@@ -139,12 +164,23 @@ class IdentityModel:
                 return domain
         raise exceptions.unauthorized("The request you have made requires authentication.")
 
+    def direct_roles(self, user: User, project: Project) -> set[str]:
+        """Role names granted on the project to the user or to one of their groups."""
+        names = set(self.assignments.get((user.id, project.id), set()))
+        for group_id, members in self.group_members.items():
+            if user.id in members:
+                names |= self.group_assignments.get((group_id, project.id), set())
+        return names
+
     def roles_of(self, user: User, project: Project) -> list[str]:
-        return sorted(self.assignments.get((user.id, project.id), set()))
+        """Effective roles, implied ones included, as Keystone puts them in a token."""
+        return sorted(effective_roles(self.direct_roles(user, project)))
 
     def projects_of(self, user: User) -> list[Project]:
         with self.state.lock:
-            return [self.projects[pid] for (uid, pid) in self.assignments if uid == user.id]
+            return [
+                project for project in self.projects.values() if self.direct_roles(user, project)
+            ]
 
     # tokens ---------------------------------------------------------------------------
     def issue_token(self, auth: dict) -> Token:
@@ -169,8 +205,10 @@ class IdentityModel:
             if user is None or not user.enabled or not user.check_password(password):
                 raise exceptions.unauthorized("The request you have made requires authentication.")
             project = self._scope_project(auth.get("scope"), user)
-            roles = self.roles_of(user, project)
-            if not roles:
+            if project is not None and not project.enabled:
+                raise exceptions.unauthorized(f"Project {project.id} is disabled.")
+            roles = self.roles_of(user, project) if project is not None else []
+            if project is not None and not roles:
                 raise exceptions.unauthorized(
                     f"User {user.id} has no access to project {project.id}."
                 )
@@ -186,11 +224,13 @@ class IdentityModel:
             self.tokens[token.id] = token
             return token
 
-    def _scope_project(self, scope: dict | None, user: User) -> Project:
+    def _scope_project(self, scope: dict | None, user: User) -> Project | None:
         if not scope or "project" not in scope:
+            # Keystone scopes to the default project if the user has a role there, and
+            # otherwise issues an unscoped token.
             project = self.projects.get(user.default_project_id)
-            if project is None:
-                raise exceptions.unauthorized("The user has no default project.")
+            if project is None or not self.direct_roles(user, project):
+                return None
             return project
         reference = scope["project"] or {}
         project = None

@@ -51,8 +51,7 @@ class IdentityResponses:
     def _token_body(self, ctx: RequestContext, token: Token, *, catalog: bool = True) -> dict:
         user, project = token.user, token.project
         domain = self.model.domains[user.domain_id]
-        project_domain = self.model.domains[project.domain_id]
-        body = {
+        body: dict = {
             "methods": ["password"],
             "user": {
                 "id": user.id,
@@ -63,14 +62,25 @@ class IdentityResponses:
             "audit_ids": [token.audit_id],
             "issued_at": isotime(token.issued_at, micro=True),
             "expires_at": isotime(token.expires_at, micro=True),
-            "project": {
-                "id": project.id,
-                "name": project.name,
-                "domain": {"id": project_domain.id, "name": project_domain.name},
-            },
-            "is_domain": False,
-            "roles": [{"id": self.model.roles[name].id, "name": name} for name in token.roles],
         }
+        if project is None:  # unscoped: no project, roles or catalog
+            return {"token": body}
+        project_domain = self.model.domains[project.domain_id]
+        body.update(
+            {
+                "project": {
+                    "id": project.id,
+                    "name": project.name,
+                    "domain": {"id": project_domain.id, "name": project_domain.name},
+                },
+                "is_domain": False,
+                "roles": [
+                    {"id": self.model.roles[name].id, "name": name}
+                    for name in token.roles
+                    if name in self.model.roles
+                ],
+            }
+        )
         if catalog:
             body["catalog"] = self.catalog(ctx, project.id)
         return {"token": body}
@@ -142,6 +152,10 @@ class IdentityResponses:
         return empty_response()
 
     def auth_catalog(self, ctx: RequestContext, request: Request) -> Response:
+        if not ctx.project_id:
+            raise exceptions.KeystoneError(
+                "A project-scoped token is required to produce a service catalog.", 403
+            )
         return json_response(
             {
                 "catalog": self.catalog(ctx),
@@ -164,22 +178,10 @@ class IdentityResponses:
             "links": {"self": f"{ctx.base_url}/identity/v3/projects/{project.id}"},
         }
 
-    def list_projects(self, ctx: RequestContext, request: Request) -> Response:
-        """``/v3/projects``: admin only, as Keystone's default policy says."""
-        if not ctx.is_admin:
-            raise exceptions.KeystoneError(
-                "You are not authorized to perform the requested action: identity:list_projects.",
-                403,
-            )
-        return self.auth_projects(ctx, request)
-
     def auth_projects(self, ctx: RequestContext, request: Request) -> Response:
         """``/v3/auth/projects``: the projects the token's user may scope to."""
         with self.state.lock:
-            if ctx.is_admin and request.path.rstrip("/").endswith("/v3/projects"):
-                projects = list(self.model.projects.values())
-            else:
-                projects = self.model.projects_of(self.model.users[ctx.user_id])
+            projects = self.model.projects_of(self.model.users[ctx.user_id])
             name = request.args.get("name")
             if name:
                 projects = [item for item in projects if item.name == name]
@@ -215,39 +217,3 @@ class IdentityResponses:
                 },
             }
         )
-
-    def get_project(self, ctx: RequestContext, request: Request, project_id: str) -> Response:
-        with self.state.lock:
-            project = self.model.projects.get(project_id)
-            visible = project is not None and (
-                ctx.is_admin
-                or project.id == ctx.project_id
-                or project in self.model.projects_of(self.model.users[ctx.user_id])
-            )
-            if not visible:
-                raise exceptions.not_found("project", project_id)
-            return json_response({"project": self._project(ctx, project)})
-
-    def get_user(self, ctx: RequestContext, request: Request, user_id: str) -> Response:
-        if user_id != ctx.user_id and not ctx.is_admin:
-            raise exceptions.KeystoneError(
-                "You are not authorized to perform the requested action.", 403
-            )
-        with self.state.lock:
-            user = self.model.users.get(user_id)
-            if user is None:
-                raise exceptions.not_found("user", user_id)
-            return json_response(
-                {
-                    "user": {
-                        "id": user.id,
-                        "name": user.name,
-                        "domain_id": user.domain_id,
-                        "default_project_id": user.default_project_id,
-                        "enabled": user.enabled,
-                        "password_expires_at": None,
-                        "options": {},
-                        "links": {"self": f"{ctx.base_url}/identity/v3/users/{user.id}"},
-                    }
-                }
-            )

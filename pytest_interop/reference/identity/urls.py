@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_interop.reference.core.routing import Route, route
+from pytest_interop.reference.identity import admin
 from pytest_interop.reference.identity.responses import IdentityResponses
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ def routes(state: CloudState) -> list[Route]:
         route(SERVICE, "/identity/v3/auth/tokens", "DELETE", api.revoke_token, faults=False),
         route(SERVICE, "/identity/v3/auth/catalog", "GET", api.auth_catalog),
         route(SERVICE, "/identity/v3/auth/projects", "GET", api.auth_projects),
-        route(SERVICE, "/identity/v3/projects", "GET", api.list_projects),
-        route(SERVICE, "/identity/v3/projects/<project_id>", "GET", api.get_project),
-        route(SERVICE, "/identity/v3/users/<user_id>", "GET", api.get_user),
         route(SERVICE, "/identity/v3/users/<user_id>/projects", "GET", api.list_user_projects),
+        *admin.routes(state),  # domains, projects, users, roles, grants, groups
     ]

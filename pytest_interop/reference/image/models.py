@@ -128,9 +128,10 @@ class ImageModel:
             if key == "tag":
                 images = [image for image in images if wanted in image["tags"]]
                 continue
-            if key == "name" and wanted.startswith("in:"):
+            if key in ("name", "id") and wanted.startswith("in:"):
+                # Glance's ``in:`` operator (a comma-separated list), e.g. ``id=in:a,b``
                 names = set(wanted[3:].split(","))
-                images = [image for image in images if image.get("name") in names]
+                images = [image for image in images if image.get(key) in names]
                 continue
             images = [
                 image
@@ -399,16 +400,15 @@ class ImageModel:
                     "min_ram",
                 )
             }
-            properties.update(metadata)
             properties.update(
-                name=name,
-                visibility="private",
                 image_type="snapshot",
                 instance_uuid=server_id,
                 base_image_ref=source_image_id,
                 owner_project_name=ctx.project_name,
                 user_id=ctx.user_id,
             )
+            properties.update(metadata)  # the caller's metadata wins, as in Nova
+            properties.update(name=name, visibility="private")
             image = self.create(ctx, properties, traits=self.traits.get(source_image_id))
             image["status"] = "saving"
             return image

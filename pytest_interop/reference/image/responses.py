@@ -25,6 +25,21 @@ if TYPE_CHECKING:
     from pytest_interop.reference.state import CloudState
 
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+# The draft format Glance still takes: {"replace": "/name", "value": ...}
+PATCH_TYPE_V20 = "application/openstack-images-v2.0-json-patch"
+
+
+def _from_v20(operation: object) -> object:
+    if isinstance(operation, dict):
+        for op in ("add", "replace", "remove"):
+            if op in operation and "op" not in operation:
+                converted = {"op": op, "path": operation[op]}
+                if "value" in operation:
+                    converted["value"] = operation["value"]
+                return converted
+    return operation
+
+
 SUPPORTED = ("2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9")
 
 
@@ -133,7 +148,7 @@ class ImageResponses:
         )
 
     def update_image(self, ctx: RequestContext, request: Request, image_id: str) -> Response:
-        if request.mimetype != PATCH_TYPE:
+        if request.mimetype not in (PATCH_TYPE, PATCH_TYPE_V20):
             raise exceptions.GlanceError(
                 f"Unsupported Content-Type; use {PATCH_TYPE}",
                 415,
@@ -145,6 +160,8 @@ class ImageResponses:
             raise exceptions.bad_request("Malformed JSON in request body.") from None
         if not isinstance(operations, list):
             raise exceptions.bad_request("Request body must be a JSON array of operation objects.")
+        if request.mimetype == PATCH_TYPE_V20:
+            operations = [_from_v20(item) for item in operations]
         with self.state.lock:
             return json_response(copy.deepcopy(self.model.patch(ctx, image_id, operations)))
 

@@ -674,6 +674,54 @@ def cmd_head_tail(process: Process, argv: list[str]) -> int:
     return status
 
 
+@command("cut")
+def cmd_cut(process: Process, argv: list[str]) -> int:
+    """``cut -d DELIM -f LIST`` and ``cut -c LIST`` (LIST: N, N-M, N-, -M, comma-separated)."""
+    flags, names = parse_options(argv[1:], with_value="dfc")
+    fields, chars = flags.get("f"), flags.get("c")
+    if not isinstance(fields, str) and not isinstance(chars, str):
+        process.error("cut: you must specify a list of bytes, characters, or fields")
+        return 1
+    delimiter = flags.get("d") if isinstance(flags.get("d"), str) else "\t"
+    wanted = _cut_ranges(fields if isinstance(fields, str) else str(chars))
+    if wanted is None or (isinstance(fields, str) and len(str(delimiter)) != 1):
+        process.error("cut: invalid field list or delimiter")
+        return 1
+    inputs, status = _read_inputs(process, names, "cut")
+    for _, text in inputs:
+        for line in text.splitlines():
+            if isinstance(fields, str):
+                parts = line.split(str(delimiter))
+                if len(parts) == 1:  # a line without the delimiter is printed whole
+                    process.stdout.write(line + "\n")
+                    continue
+                chosen = [p for i, p in enumerate(parts, 1) if _in_ranges(i, wanted)]
+                process.stdout.write(str(delimiter).join(chosen) + "\n")
+            else:
+                chosen = [c for i, c in enumerate(line, 1) if _in_ranges(i, wanted)]
+                process.stdout.write("".join(chosen) + "\n")
+    return status
+
+
+def _cut_ranges(text: str) -> list[tuple[int, int]] | None:
+    ranges = []
+    for part in text.split(","):
+        low, sep, high = part.partition("-")
+        try:
+            start = int(low) if low else 1
+            end = (int(high) if high else 1 << 30) if sep else start
+        except ValueError:
+            return None
+        if start < 1 or end < start:
+            return None
+        ranges.append((start, end))
+    return ranges
+
+
+def _in_ranges(index: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(start <= index <= end for start, end in ranges)
+
+
 @command("wc")
 def cmd_wc(process: Process, argv: list[str]) -> int:
     flags, names = parse_options(argv[1:])
@@ -1157,4 +1205,4 @@ def cmd_test(process: Process, argv: list[str]) -> int:
 
 
 # system commands register themselves into COMMANDS on import
-from pytest_interop.reference.machines import system  # noqa: E402, F401
+from pytest_interop.reference.machines import curl, system  # noqa: E402, F401

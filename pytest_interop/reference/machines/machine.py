@@ -374,6 +374,12 @@ class Machine:
         with self._lock:
             return "\n".join(self._console) + "\n"
 
+    def run_user_data(self, text: str) -> None:
+        """cloud-init's scripts-user: the instance's user data, once, after the first boot."""
+        from pytest_interop.reference.machines.user_data import run_user_data
+
+        self._threads.start(lambda: run_user_data(self, text), "user-data")
+
     def power_off(self) -> None:
         with self._lock:
             if not self.powered_on:

@@ -15,6 +15,7 @@ from pytest_interop.reference.addresses import (
 )
 from pytest_interop.reference.core.wire import RequestContext, isotime, utc_now
 from pytest_interop.reference.network import exceptions
+from pytest_interop.reference.network.quotas import DEFAULT_QUOTAS, check_quota
 
 if TYPE_CHECKING:
     from pytest_interop.reference.identity.models import Project
@@ -48,6 +49,10 @@ class NetworkModel:
         self.store: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self._next_host: dict[str, int] = {}  # subnet id -> next host index (private subnets)
         self._random = random.Random(state.faults.settings.seed)
+        self.quotas = dict(DEFAULT_QUOTAS)  # enforced on what projects create (quotas.py)
+
+    def _check_quota(self, project_id: str, name: str) -> None:
+        check_quota(self.quotas, self.store, project_id, name)
 
     # generic -------------------------------------------------------------------------
     def _base(self, ctx_project: str, **fields: Any) -> dict[str, Any]:
@@ -130,6 +135,7 @@ class NetworkModel:
         self._check_name(body)
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "network")
             external = bool(body.get("router:external", False))
             if (external or body.get("shared")) and not ctx.is_admin:
                 raise exceptions.NeutronError(
@@ -196,6 +202,7 @@ class NetworkModel:
         self._check_name(body)
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "subnet")
             network_id = body.get("network_id")
             if not network_id:
                 raise exceptions.bad_request(
@@ -339,6 +346,35 @@ class NetworkModel:
             f"No more IP addresses available on network {subnet['network_id']}.",
         )
 
+    def _requested_ips(self, network: dict[str, Any], requested: Any) -> list[dict[str, str]]:
+        """A port's ``fixed_ips`` as asked: by subnet, by address, or both."""
+        if not isinstance(requested, list):
+            raise exceptions.invalid_input("Invalid data format for fixed IP")
+        subnets = [self.store["subnets"][sid] for sid in network["subnets"]]
+        fixed_ips = []
+        for item in requested:
+            if not isinstance(item, dict):
+                raise exceptions.invalid_input("Invalid data format for fixed IP")
+            subnet_id = item.get("subnet_id") or next(
+                (
+                    s["id"]
+                    for s in subnets
+                    if item.get("ip_address")
+                    and ipaddress.ip_address(item["ip_address"]) in ipaddress.ip_network(s["cidr"])
+                ),
+                None,
+            )
+            subnet = self.store["subnets"].get(subnet_id or "")
+            if subnet is None or subnet["network_id"] != network["id"]:
+                raise exceptions.invalid_input("Invalid fixed_ips for the network")
+            fixed_ips.append(
+                {
+                    "subnet_id": subnet["id"],
+                    "ip_address": self._allocate_ip(subnet, item.get("ip_address")),
+                }
+            )
+        return fixed_ips
+
     @staticmethod
     def _release_ip(address: str) -> None:
         if ipaddress.ip_address(address) in REACHABLE_CIDR:
@@ -361,30 +397,10 @@ class NetworkModel:
                 raise exceptions.NeutronError(
                     "(rule:create_port) is disallowed by policy", 403, kind="PolicyNotAuthorized"
                 )
-            fixed_ips = []
             requested = body.get("fixed_ips")
             subnets = [self.store["subnets"][sid] for sid in network["subnets"]]
             if requested:
-                for item in requested:
-                    subnet_id = item.get("subnet_id") or next(
-                        (
-                            s["id"]
-                            for s in subnets
-                            if item.get("ip_address")
-                            and ipaddress.ip_address(item["ip_address"])
-                            in ipaddress.ip_network(s["cidr"])
-                        ),
-                        None,
-                    )
-                    subnet = self.store["subnets"].get(subnet_id or "")
-                    if subnet is None or subnet["network_id"] != network_id:
-                        raise exceptions.invalid_input("Invalid fixed_ips for the network")
-                    fixed_ips.append(
-                        {
-                            "subnet_id": subnet["id"],
-                            "ip_address": self._allocate_ip(subnet, item.get("ip_address")),
-                        }
-                    )
+                fixed_ips = self._requested_ips(network, requested)
             else:
                 fixed_ips = [
                     {"subnet_id": subnet["id"], "ip_address": self._allocate_ip(subnet)}
@@ -423,6 +439,9 @@ class NetworkModel:
     def update_port(self, ctx: RequestContext, ident: str, body: dict) -> dict:
         with self.state.lock:
             port = self._owned(ctx, "ports", ident)
+            if "fixed_ips" in body:
+                body = dict(body)
+                self._replace_fixed_ips(port, body.pop("fixed_ips") or [])
             updated = self._update(
                 port,
                 body,
@@ -441,6 +460,22 @@ class NetworkModel:
             if port["device_owner"]:
                 port["status"] = "ACTIVE"
             return updated
+
+    def _replace_fixed_ips(self, port: dict[str, Any], requested: Any) -> None:
+        """New addresses allocated, the ones asked again kept, the others released."""
+        held = {ip["ip_address"]: ip for ip in port["fixed_ips"]}
+        network = self.store["networks"][port["network_id"]]
+        kept, asked = [], []
+        for item in requested if isinstance(requested, list) else [requested]:
+            address = item.get("ip_address") if isinstance(item, dict) else None
+            if address in held and item.get("subnet_id") in (None, held[address]["subnet_id"]):
+                kept.append(held[address])
+            else:
+                asked.append(item)
+        fresh = self._requested_ips(network, asked)
+        for address in set(held) - {ip["ip_address"] for ip in kept}:
+            self._release_ip(address)
+        port["fixed_ips"] = kept + fresh
 
     def delete_port(self, ctx: RequestContext, ident: str, *, internal: bool = False) -> None:
         with self.state.lock:
@@ -467,6 +502,7 @@ class NetworkModel:
         self._check_name(body)
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "router")
             router = self._base(
                 owner,
                 name=body.get("name", ""),
@@ -642,6 +678,7 @@ class NetworkModel:
     def create_floating_ip(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:
             owner = self._owner(ctx, body)
+            self._check_quota(owner, "floatingip")
             network_id = body.get("floating_network_id")
             if not network_id:
                 raise exceptions.bad_request(
@@ -781,6 +818,8 @@ class NetworkModel:
                 raise exceptions.conflict(
                     "SecurityGroupDefaultAlreadyExists", "Default security group already exists."
                 )
+            if not default:
+                self._check_quota(owner, "security_group")
             group = self._base(
                 owner,
                 name=body.get("name", ""),
@@ -849,16 +888,24 @@ class NetworkModel:
                     "Failed to parse request. Required attribute 'security_group_id' not specified"
                 )
             group = self._owned(ctx, "security-groups", group_id)
+            self._check_quota(group["project_id"], "security_group_rule")
             if body.get("direction") not in ("ingress", "egress"):
                 raise exceptions.invalid_input(
                     f"{body.get('direction')!r} is not in ['ingress', 'egress']"
                 )
             if body.get("ethertype", "IPv4") not in ("IPv4", "IPv6"):
                 raise exceptions.invalid_input("ethertype must be IPv4 or IPv6")
-            low, high = body.get("port_range_min"), body.get("port_range_max")
-            if low is not None and high is not None and int(low) > int(high):
-                raise exceptions.invalid_input(
-                    "For TCP/UDP protocols, port_range_min must be <= port_range_max"
+            _check_rule_ports(body)
+            remote_group = body.get("remote_group_id")
+            if remote_group and remote_group not in self.store["security-groups"]:
+                raise exceptions.NeutronError(
+                    f"Security group {remote_group} does not exist",
+                    404,
+                    kind="SecurityGroupNotFound",
+                )
+            if remote_group and body.get("remote_ip_prefix"):
+                raise exceptions.bad_request(
+                    "Only remote_ip_prefix or remote_group_id may be provided."
                 )
             if body.get("remote_ip_prefix"):
                 try:
@@ -1039,3 +1086,51 @@ def _matches(resource: dict[str, Any], filters: dict[str, list[str]]) -> bool:
         elif str(actual) not in wanted:
             return False
     return True
+
+
+PROTOCOLS = frozenset(
+    {"ah", "dccp", "egp", "esp", "gre", "hopopt", "icmp", "igmp", "ipip", "ipv6-encap"}
+    | {"ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route", "ospf"}
+    | {"pgm", "rsvp", "sctp", "tcp", "udp", "udplite", "vrrp", "any"}
+)
+PORTED = frozenset({"tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"})
+ICMP = frozenset({"icmp", "ipv6-icmp", "icmpv6", "1", "58"})
+
+
+def _check_rule_ports(body: dict[str, Any]) -> None:
+    """Neutron's checks of a rule's protocol and port range (ICMP: type and code)."""
+    protocol = body.get("protocol")
+    protocol = None if protocol is None else str(protocol).lower()
+    known = protocol is None or protocol in PROTOCOLS
+    if not known and not (protocol.isdigit() and 0 <= int(protocol) <= 255):
+        raise exceptions.bad_request(
+            f"Security group rule protocol {protocol} not supported. Only protocol values "
+            f"{sorted(PROTOCOLS)} and integer representations [0 to 255] are supported."
+        )
+    low, high = body.get("port_range_min"), body.get("port_range_max")
+    for value in (low, high):
+        if value is not None and (
+            not str(value).lstrip("-").isdigit() or not 0 <= int(value) <= 65535
+        ):
+            raise exceptions.invalid_input(f"Invalid value for port {value}")
+    low = None if low is None else int(low)
+    high = None if high is None else int(high)
+    if (low is not None or high is not None) and protocol is None:
+        raise exceptions.bad_request("Must also specify protocol if port range is given.")
+    if protocol in PORTED:
+        if (low is None and high is not None) or (
+            low is not None and high is not None and low > high
+        ):
+            raise exceptions.invalid_input(
+                "For TCP/UDP protocols, port_range_min must be <= port_range_max"
+            )
+    elif protocol in ICMP:
+        if low is not None and low > 255:
+            raise exceptions.invalid_input(f"Invalid value for ICMP type (port-range-min): {low}")
+        if high is not None and high > 255:
+            raise exceptions.invalid_input(f"Invalid value for ICMP code (port-range-max): {high}")
+        if low is None and high is not None:
+            raise exceptions.invalid_input(
+                f"ICMP code (port-range-max) {high} is provided but ICMP type "
+                "(port-range-min) is missing."
+            )

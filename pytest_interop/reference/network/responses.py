@@ -245,18 +245,4 @@ class NetworkResponses:
     def quotas(self, ctx: RequestContext, request: Request, project_id: str) -> Response:
         if project_id != ctx.project_id and not ctx.is_admin:
             raise exceptions.NeutronError("Not authorized.", 403, kind="HTTPForbidden")
-        return json_response(
-            {
-                "quota": {
-                    "network": 100,
-                    "subnet": 100,
-                    "port": 500,
-                    "router": 10,
-                    "floatingip": 50,
-                    "security_group": 10,
-                    "security_group_rule": 100,
-                    "subnetpool": -1,
-                    "rbac_policy": 10,
-                }
-            }
-        )
+        return json_response({"quota": dict(self.model.quotas)})  # enforced: quotas.py

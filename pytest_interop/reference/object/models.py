@@ -52,6 +52,7 @@ class StoredObject:
     metadata: dict[str, str] = field(default_factory=dict)
     # A large object's manifest: ("dlo", "container/prefix") or ("slo", [segments]).
     manifest: tuple[str, object] | None = None
+    delete_at: float | None = None  # X-Delete-At: gone from then on (Swift's expirer)
 
     @property
     def etag(self) -> str:
@@ -289,9 +290,22 @@ class ObjectModel:
             else:
                 found = self._readable(caller, account, container, listing=False)
             obj = found.objects.get(name)
+            if obj is not None and obj.delete_at is not None and obj.delete_at <= time.time():
+                del found.objects[name]  # expired: reads find it gone, as Swift's do
+                obj = None
             if obj is None:
                 raise exceptions.not_found()
             return obj
+
+    def set_expiry(
+        self, caller: Caller, account: str, container: str, name: str, delete_at: float | None
+    ) -> None:
+        with self.state.lock:
+            _, found = self._writable(caller, account, container)
+            obj = found.objects.get(name)
+            if obj is None:
+                raise exceptions.not_found()
+            obj.delete_at = delete_at
 
     def put_object(
         self,

@@ -132,7 +132,7 @@ class ObjectResponses:
         if not token_id:
             return Caller()
         token = self.state.identity.validate_token(token_id)
-        if token is None:
+        if token is None or token.project is None:  # unscoped tokens carry no account
             raise exceptions.unauthorized()
         return Caller(
             project_id=token.project.id,
@@ -243,6 +243,8 @@ class ObjectResponses:
             "X-Account-Bytes-Used": str(acct.bytes_used),
             "X-Timestamp": f"{acct.created:.5f}",
             "X-Account-Storage-Policy-Policy-0-Container-Count": str(len(acct.containers)),
+            "X-Account-Storage-Policy-Policy-0-Object-Count": str(acct.object_count),
+            "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(acct.bytes_used),
         }
         for key, value in acct.metadata.items():
             headers[f"X-Account-Meta-{_title(key)}"] = value
@@ -376,6 +378,8 @@ class ObjectResponses:
             "X-Timestamp": f"{obj.timestamp:.5f}",
             "Accept-Ranges": "bytes",
         }
+        if obj.delete_at is not None:
+            headers["X-Delete-At"] = str(int(obj.delete_at))
         for key, value in obj.metadata.items():
             headers[f"X-Object-Meta-{_title(key)}"] = value
         return headers
@@ -391,10 +395,16 @@ class ObjectResponses:
             if stored.manifest and request.args.get("multipart-manifest") != "get":
                 data, headers["ETag"] = large_objects.assemble(self.model, caller, account, stored)
                 headers[_manifest_header(stored)] = _manifest_value(stored)
+                if stored.manifest[0] == large_objects.DLO:  # Swift quotes a DLO's ETag
+                    headers["ETag"] = f'"{headers["ETag"]}"'
+
         if caller is None and request.method == "GET":
             filename = request.args.get("filename") or obj.rsplit("/", 1)[-1]
             kind = "inline" if "inline" in request.args else "attachment"
             headers["Content-Disposition"] = f'{kind}; filename="{filename}"'
+        conditional = _conditional(request, headers.get("ETag", ""))
+        if conditional is not None:
+            return empty_response(conditional, headers)
         wanted = parse_range(request.headers.get("Range"), len(data))
         status = 200
         if wanted is not None:
@@ -433,6 +443,7 @@ class ObjectResponses:
                 raise exceptions.unprocessable("Unprocessable Entity")
             new = StoredObject(data, content_type, 0.0, metadata)
             new.manifest = self._manifest_of(request, caller, account)
+            new.delete_at = _delete_at(request)
             stored = self.model.put_object(caller, account, container, obj, new)
         return empty_response(
             201, {"ETag": stored.etag, "Last-Modified": http_date(stored.timestamp)}
@@ -462,17 +473,21 @@ class ObjectResponses:
         target_container, target_object = _split_location(destination, "Destination")
         target_account = request.headers.get("Destination-Account") or account
         metadata = {k: v for k, v in meta_updates(request.headers.items(), "object").items() if v}
-        stored = self.model.copy_object(
-            caller,
-            (account, container, obj),
-            (target_account, target_container, target_object),
-            metadata,
-            request.headers.get("Content-Type"),
-        )
+        with self.state.lock:
+            source_time = self.model.get_object(caller, account, container, obj).timestamp
+            stored = self.model.copy_object(
+                caller,
+                (account, container, obj),
+                (target_account, target_container, target_object),
+                metadata,
+                request.headers.get("Content-Type"),
+            )
         return empty_response(
             201,
             {
                 "ETag": stored.etag,
+                "Last-Modified": http_date(stored.timestamp),
+                "X-Copied-From-Last-Modified": http_date(source_time),
                 "X-Copied-From": f"{container}/{obj}",
                 "X-Copied-From-Account": account,
             },
@@ -482,7 +497,16 @@ class ObjectResponses:
         self, ctx: RequestContext, request: Request, account: str, container: str, obj: str
     ) -> Response:
         metadata = {k: v for k, v in meta_updates(request.headers.items(), "object").items() if v}
-        self.model.update_object(self._token_caller(request), account, container, obj, metadata)
+        caller = self._token_caller(request)
+        delete_at = _delete_at(request)
+        with self.state.lock:
+            self.model.update_object(caller, account, container, obj, metadata)
+            if delete_at is not None or "X-Remove-Delete-At" in request.headers:
+                self.model.set_expiry(caller, account, container, obj, delete_at)
+            manifest = request.headers.get("X-Object-Manifest")
+            if manifest:  # a POST may make an object a DLO manifest, as in Swift
+                stored = self.model.get_object(caller, account, container, obj)
+                stored.manifest = (large_objects.DLO, manifest.lstrip("/"))
         return empty_response(202)
 
     def object_delete(
@@ -530,6 +554,9 @@ class ObjectResponses:
         wants_json = args.get("format", "").lower() == "json" or (
             "format" not in args and "application/json" in request.headers.get("Accept", "")
         )
+        if request.method == "HEAD":  # Swift answers HEAD on an account or container with 204
+            kind = "application/json" if wants_json else "text/plain"
+            return empty_response(204, {**headers, "Content-Type": f"{kind}; charset=utf-8"})
         if wants_json:
             response = json_response(chosen, headers=headers)
             response.headers["Content-Type"] = "application/json; charset=utf-8"
@@ -540,6 +567,43 @@ class ObjectResponses:
         response = Response(body, status=200, content_type="text/plain; charset=utf-8")
         response.headers.update(headers)
         return response
+
+
+def _delete_at(request: Request) -> float | None:
+    """X-Delete-At (a Unix time) or X-Delete-After (seconds from now); None if neither."""
+    at, after = request.headers.get("X-Delete-At"), request.headers.get("X-Delete-After")
+    try:
+        if at is not None:
+            moment = float(int(at))
+        elif after is not None:
+            moment = time.time() + int(after)
+        else:
+            return None
+    except ValueError:
+        raise exceptions.bad_request(
+            "Non-integer X-Delete-At" if at is not None else "Non-integer X-Delete-After"
+        ) from None
+    if moment <= time.time():
+        raise exceptions.bad_request("X-Delete-At in past")
+    return moment
+
+
+def _conditional(request: Request, etag: str) -> int | None:
+    """304 or 412 for a GET/HEAD whose If-None-Match / If-Match the object's ETag decides."""
+    tag = etag.strip('"')
+
+    def listed(header: str) -> set[str] | None:
+        value = request.headers.get(header)
+        if value is None:
+            return None
+        return {item.strip().strip('"') for item in value.split(",")}
+
+    match, none_match = listed("If-Match"), listed("If-None-Match")
+    if match is not None and "*" not in match and tag not in match:
+        return 412
+    if none_match is not None and ("*" in none_match or tag in none_match):
+        return 304
+    return None
 
 
 def _split_location(value: str, header: str) -> tuple[str, str]:

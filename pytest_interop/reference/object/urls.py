@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import time
+import uuid
 from typing import TYPE_CHECKING
 
-from pytest_interop.reference.core.routing import Route, route
+from werkzeug.wrappers import Request, Response
+
+from pytest_interop.reference.core.errors import ApiError
+from pytest_interop.reference.core.routing import Handler, Route, route
+from pytest_interop.reference.core.wire import RequestContext
 from pytest_interop.reference.object.responses import ObjectResponses
 
 if TYPE_CHECKING:
@@ -16,7 +24,36 @@ CONTAINER = f"{PREFIX}/<container>"
 OBJECT = f"{CONTAINER}/<path:obj>"
 
 
+def _swift_headers(handler: Handler) -> Handler:
+    """Headers every Swift response carries, errors included: a transaction id (also as
+    X-Openstack-Request-Id), a Content-Type (Swift's text/html on empty answers) and the
+    Content-Length."""
+
+    @functools.wraps(handler)
+    def wrapped(ctx: RequestContext, request: Request, **values: str) -> Response:
+        try:
+            response = handler(ctx, request, **values)
+        except ApiError as exc:
+            response = exc.response()
+        trans_id = f"tx{uuid.uuid4().hex[:21]}-{int(time.time()):010x}"
+        response.headers["X-Trans-Id"] = trans_id
+        response.headers["X-Openstack-Request-Id"] = trans_id
+        if "Content-Type" not in response.headers:
+            response.headers["Content-Type"] = "text/html; charset=UTF-8"
+        if "Content-Length" not in response.headers and not response.is_streamed:
+            response.headers["Content-Length"] = str(len(response.get_data()))
+        return response
+
+    return wrapped
+
+
 def routes(state: CloudState) -> list[Route]:
+    return [
+        dataclasses.replace(item, handler=_swift_headers(item.handler)) for item in _routes(state)
+    ]
+
+
+def _routes(state: CloudState) -> list[Route]:
     api = ObjectResponses(state)
     # Swift authorises each request itself: a token, a temp URL signature or a container ACL.
     open_route = {"authenticated": False}

@@ -28,6 +28,7 @@ GIB = 1024**3
 DEFAULT_QUOTAS = {"volumes": 40, "gigabytes": 1000, "snapshots": 40}
 AVAILABILITY_ZONE = "nova"
 VOLUME_TYPE = "lvmdriver-1"
+VOLUME_TYPE_ID = "2f2ec3b5-5e04-4c3c-8b34-8b26c7b3e1a1"  # the only type, by id
 MAX_NAME = 255
 MAX_METADATA_ITEMS = 128
 DELETABLE = ("available", "error", "error_restoring", "error_extending")
@@ -50,6 +51,7 @@ class Attachment:
     attached_at: dt.datetime
     host_name: str | None = None
     mode: str = "rw"
+    through_nova: bool = False  # made by Nova's attach (else by Cinder's os-attach)
 
 
 @dataclass
@@ -224,6 +226,9 @@ class VolumeModel:
             ]
 
     def create_volume(self, ctx: RequestContext, body: dict[str, Any]) -> Volume:
+        wanted_type = body.get("volume_type")
+        if wanted_type not in (None, "", VOLUME_TYPE, VOLUME_TYPE_ID):
+            raise exceptions.CinderError(f"Volume type {wanted_type} could not be found.", 404)
         sources = [key for key in ("imageRef", "snapshot_id", "source_volid") if body.get(key)]
         if len(sources) > 1:
             raise exceptions.bad_request(
@@ -431,6 +436,13 @@ class VolumeModel:
 
             self._later(finish)
 
+    def set_bootable(self, ctx: RequestContext, volume_id: str, bootable: Any) -> None:
+        flag = parse_bool(bootable, "bootable")
+        with self.state.lock:
+            volume = self.get_volume(ctx, volume_id)
+            volume.bootable = flag
+            self._touch(volume)
+
     def cinder_attach(
         self, ctx: RequestContext, volume_id: str, server_id: str | None, mountpoint: Any
     ) -> None:
@@ -461,7 +473,7 @@ class VolumeModel:
             if len(keep) == len(volume.attachments):
                 raise exceptions.invalid_volume(f"Attachment {attachment_id} not found.")
             for attachment in volume.attachments:
-                if attachment not in keep and attachment.server_id in self._nova_servers():
+                if attachment not in keep and attachment.through_nova:
                     raise exceptions.invalid_volume(
                         "Volume is attached to a server through Nova; detach it there."
                     )
@@ -575,6 +587,7 @@ class VolumeModel:
                     utc_now(),
                     host_name="reference-compute",
                     mode="ro" if volume.read_only else "rw",
+                    through_nova=True,
                 )
             )
             volume.status = "in-use"
@@ -627,6 +640,8 @@ class VolumeModel:
 
     def create_snapshot(self, ctx: RequestContext, body: dict[str, Any]) -> Snapshot:
         volume_id = body.get("volume_id")
+        if "volume_id" in body and volume_id is None:  # null: looked up, and not found
+            raise exceptions.volume_not_found("None")
         if not isinstance(volume_id, str) or not volume_id:
             raise exceptions.bad_request("Invalid input: 'volume_id' is a required property.")
         force = parse_bool(body.get("force", False), "force")

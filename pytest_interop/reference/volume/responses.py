@@ -38,6 +38,7 @@ MAX_MICROVERSION = (3, 27)  # Ocata, what clouds of guideline 2017.01 ran
 VERSION_UPDATED = {"v2.0": "2014-06-28T12:20:21Z", "v3.0": "2016-02-08T12:20:21Z"}
 EXTENSIONS = (
     ("os-availability-zone", "AvailabilityZones", "Describe Availability Zones."),
+    ("os-hosts", "Hosts", "Admin-only host administration."),
     ("os-extended-snapshot-attributes", "ExtendedSnapshotAttributes", "Extended attributes."),
     ("os-quota-sets", "Quotas", "Quota management support."),
     ("os-vol-host-attr", "VolumeHostAttribute", "Expose host as an attribute of a volume."),
@@ -179,7 +180,11 @@ class VolumeResponses:
             body["os-vol-host-attr:host"] = "reference-volume@lvm#lvm"
         return body
 
-    def _snapshot(self, ctx: RequestContext, snapshot: Snapshot) -> dict[str, Any]:
+    def _snapshot(
+        self, ctx: RequestContext, snapshot: Snapshot, *, extended: bool = True
+    ) -> dict[str, Any]:
+        """``extended``: the extension's attributes, in show and list; create and update
+        answer without them (Tempest's schemas check both)."""
         body: dict[str, Any] = {
             "id": snapshot.id,
             "name": snapshot.name,
@@ -195,6 +200,8 @@ class VolumeResponses:
             ),
             "os-extended-snapshot-attributes:project_id": snapshot.project_id,
         }
+        if not extended:
+            body = {k: v for k, v in body.items() if not k.startswith("os-extended-")}
         return body
 
     # volumes --------------------------------------------------------------------------------
@@ -240,7 +247,8 @@ class VolumeResponses:
             marker_missing=missing,
         )
         links: dict[str, Any] = {}
-        if page.has_more and page.items:
+        # Cinder links the next page whenever a page is full, even the last one
+        if page.items and (page.has_more or (limit is not None and len(page.items) == limit)):
             params = {key: value for key, value in request.args.items() if key != "marker"}
             params["marker"] = page.items[-1].id
             href = f"{ctx.base_url}/volume/{api}/{kind}"
@@ -300,7 +308,10 @@ class VolumeResponses:
             raise exceptions.bad_request("Missing required element 'volume' in request body.")
         with self.state.lock:
             volume = copy_volume(self.model.create_volume(ctx, body["volume"]))
-        return json_response({"volume": self._volume(ctx, api, volume)}, status=202)
+            rendered = self._volume(ctx, api, volume)
+        # Cinder copies an image's metadata once the volume is built, not in this answer
+        rendered.pop("volume_image_metadata", None)
+        return json_response({"volume": rendered}, status=202)
 
     def update_volume(self, ctx: RequestContext, request: Request, api: str, volume_id: str):
         body = json_body(request, exceptions.bad_request)
@@ -308,7 +319,9 @@ class VolumeResponses:
             raise exceptions.bad_request("Missing required element 'volume' in request body.")
         with self.state.lock:
             volume = copy_volume(self.model.update_volume(ctx, volume_id, body["volume"]))
-        return json_response({"volume": self._volume(ctx, api, volume)})
+            rendered = self._volume(ctx, api, volume)
+        rendered.pop("volume_image_metadata", None)  # as Cinder's update answers
+        return json_response({"volume": rendered})
 
     def delete_volume(self, ctx: RequestContext, request: Request, api: str, volume_id: str):
         self.model.delete_volume(ctx, volume_id, cascade=truthy(request.args.get("cascade")))
@@ -376,6 +389,11 @@ class VolumeResponses:
             model.cinder_attach(
                 ctx, volume_id, argument.get("instance_uuid"), argument.get("mountpoint")
             )
+        elif action == "os-set_bootable":
+            if "bootable" not in argument:
+                raise exceptions.bad_request("Must specify bootable in request.")
+            model.set_bootable(ctx, volume_id, argument["bootable"])
+            return empty_response(200)
         elif action == "os-detach":
             model.cinder_detach(ctx, volume_id, argument.get("attachment_id"))
         elif action == "os-volume_upload_image":
@@ -423,13 +441,15 @@ class VolumeResponses:
             raise exceptions.bad_request("Missing required element 'snapshot' in request body.")
         with self.state.lock:
             snapshot = self.model.create_snapshot(ctx, body["snapshot"])
-            return json_response({"snapshot": self._snapshot(ctx, snapshot)}, status=202)
+            return json_response(
+                {"snapshot": self._snapshot(ctx, snapshot, extended=False)}, status=202
+            )
 
     def update_snapshot(self, ctx: RequestContext, request: Request, api: str, snapshot_id: str):
         body = json_body(request, exceptions.bad_request)
         with self.state.lock:
             snapshot = self.model.update_snapshot(ctx, snapshot_id, body.get("snapshot"))
-            return json_response({"snapshot": self._snapshot(ctx, snapshot)})
+            return json_response({"snapshot": self._snapshot(ctx, snapshot, extended=False)})
 
     def delete_snapshot(self, ctx: RequestContext, request: Request, api: str, snapshot_id: str):
         self.model.delete_snapshot(ctx, snapshot_id)
@@ -450,6 +470,37 @@ class VolumeResponses:
             ctx, snapshot_id, body.get("metadata"), replace=request.method == "PUT"
         )
         return json_response({"metadata": metadata})
+
+    def get_snapshot_metadata_item(
+        self, ctx: RequestContext, request: Request, api: str, snapshot_id: str, key: str
+    ) -> Response:
+        with self.state.lock:
+            metadata = self.model.get_snapshot(ctx, snapshot_id).metadata
+            if key not in metadata:
+                raise exceptions.CinderError(f"Metadata item was not found: {key}", 404)
+            return json_response({"meta": {key: metadata[key]}})
+
+    def set_snapshot_metadata_item(
+        self, ctx: RequestContext, request: Request, api: str, snapshot_id: str, key: str
+    ) -> Response:
+        meta = json_body(request, exceptions.bad_request).get("meta")
+        if not isinstance(meta, dict) or len(meta) != 1:
+            raise exceptions.bad_request("Request body contains too many items.")
+        if key not in meta:
+            raise exceptions.bad_request("Request body and URI mismatch.")
+        self.model.set_snapshot_metadata(ctx, snapshot_id, meta, replace=False)
+        return json_response({"meta": meta})
+
+    def delete_snapshot_metadata_item(
+        self, ctx: RequestContext, request: Request, api: str, snapshot_id: str, key: str
+    ) -> Response:
+        with self.state.lock:
+            snapshot = self.model.get_snapshot(ctx, snapshot_id)
+            if key not in snapshot.metadata:
+                raise exceptions.CinderError(f"Metadata item was not found: {key}", 404)
+            remaining = {k: v for k, v in snapshot.metadata.items() if k != key}
+            self.model.set_snapshot_metadata(ctx, snapshot_id, remaining, replace=True)
+        return empty_response(200)
 
     # zones, extensions, quotas, limits -------------------------------------------------------
     def availability_zones(self, ctx: RequestContext, request: Request, api: str) -> Response:

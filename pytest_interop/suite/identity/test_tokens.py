@@ -21,6 +21,9 @@ CATALOG_PROBES = (
     ("network", "/v2.0/networks?limit=1"),
     ("image", "/v2/images?limit=1"),
     ("object-store", ""),
+    # Last: Keystone itself, so an identity-only cloud is tested too (the capability needs
+    # nothing but identity).
+    ("identity", "/v3/auth/catalog"),
 )
 
 
@@ -40,6 +43,8 @@ def _catalog_probe(session: Any, os_conn: Any) -> tuple[str, str]:
                 path = path.removeprefix("/v2.0")
             if service_type == "image" and base.endswith("/v2"):
                 path = path.removeprefix("/v2")
+            if service_type == "identity" and base.endswith("/v3"):
+                path = path.removeprefix("/v3")
             return service_type, base + path
     pytest.fail(
         f"the token's catalog has none of {[t for t, _ in CATALOG_PROBES]}: "

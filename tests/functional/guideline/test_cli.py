@@ -180,7 +180,7 @@ def test_coverage(project, capsys):
     code, out, _ = run(capsys, "coverage", "2099.01")
     assert code == 0 and "required: 2/2 capabilities" in out
     code, out, _ = run(capsys, "coverage", str(FIXTURES / "defcore-2.0.json"), "--format", "json")
-    assert json.loads(out)["matched_by"] == "capability name"
+    assert json.loads(out)["reports"][0]["matched_by"] == "capability name"
 
 
 def test_lint_exit_codes(project, capsys):
@@ -212,7 +212,7 @@ def test_usage_errors_are_one_line_exit_2(project, capsys):
         (
             ["show", "2017.13"],
             "unknown guideline '2017.13': available ids are 2017.01, 2017.09, 2018.02, "
-            "2018.11, 2019.06, 2019.11, 2020.06, 2098.01, 2099.01, dns.2019.06, "
+            "2018.11, 2019.06, 2019.11, 2020.06, 2098.01, 2099.01, dns.2019.06, dns.2020.06, "
             "hybrid.2017.01, hybrid.2020.06, next",
         ),
         (["show", "missing.json"], "guideline file missing.json not found"),
@@ -275,6 +275,32 @@ def test_installed_command_runs_as_a_process(project):
         env=env,
     )
     assert done.returncode == 2 and "unknown guideline 'nope'" in done.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(project):
+    """`interop guideline tests ID | head -3`: no BrokenPipeError traceback, SIGPIPE's status.
+
+    The reader's end is closed before the command starts, so the first write fails every time
+    (with a live `head` the command may win the race and fill the pipe buffer first)."""
+    script = ROOT / ".venv" / "bin" / "interop"
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "pytest_interop.cli"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*argv, "guideline", "tests", "2017.01"],
+            cwd=project,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
 
 
 def test_guideline_dir_option_replaces_the_local_default(project, capsys, tmp_path_factory):

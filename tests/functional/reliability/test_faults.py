@@ -140,7 +140,7 @@ def test_faults_that_break_a_test_are_infrastructure_errors(
     if break_boots is not None:
         break_boots(cloud.cloud)
     result = guideline_run(pytester.path, cloud)
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 7, result.stdout + result.stderr  # inconclusive
     report = load_report(pytester.path)
     results = capability_results(report)
     assert results["cap-images"] == "passed"
@@ -155,5 +155,5 @@ def test_faults_that_break_a_test_are_infrastructure_errors(
         assert outcome["error_kind"] == "infrastructure"
         assert fnmatch.fnmatchcase(outcome["call"], call), outcome
         assert outcome["call"].split("(")[0] in outcome["message"]
-    assert report["clouds"][0]["verdict"] == "not compliant"
+    assert report["clouds"][0]["verdict"] == "inconclusive"
     assert cloud.leaked() == {}

@@ -106,6 +106,100 @@ def test_committed_guidelines_are_what_the_tool_writes():
 def test_mapping_names_only_capabilities_the_published_guidelines_define():
     mapping = json.loads(derive_guidelines.TESTS_FILE.read_text())
     shipped = set()
-    for path in derive_guidelines.GUIDELINES.glob("*.json"):
+    for path in [
+        *derive_guidelines.GUIDELINES.glob("*.json"),
+        *derive_guidelines.GUIDELINES.glob("add-ons/*.json"),
+    ]:
         shipped |= set(json.loads(path.read_text())["capabilities"])
     assert set(mapping["capabilities"]) <= shipped
+
+
+def test_a_published_add_on_keeps_its_add_ons_and_names_its_base_by_id():
+    add_on = published()
+    del add_on["platforms"]
+    add_on["add-ons"] = {
+        "DNS": {
+            "description": "OpenStack Powered with DNS",
+            "components": [{"name": "os_powered_compute"}],
+            "required_platform_components": [
+                {
+                    "name": "os_powered_compute",
+                    "source": "http://opendev.org/openstack/interop/2020.06.json",
+                }
+            ],
+        }
+    }
+    replaced = {"capabilities": {"gone": {"achievements": [], "admin": True, "description": "G"}}}
+    ours = derive_guidelines.derive(add_on, "dns.2099.01", MAPPING, replaced)
+    assert "platforms" not in ours
+    assert ours["metadata"]["source"] == "pytest_interop/guidelines/add-ons/dns.2099.01.json"
+    (dns,) = ours["add-ons"].values()
+    assert dns["required_platform_components"] == [
+        {"name": "os_powered_compute", "source": "2020.06"}
+    ]
+    assert add_on["add-ons"]["DNS"]["required_platform_components"][0]["source"].endswith(".json")
+
+
+def test_an_add_on_keeps_the_published_capabilities_and_names_our_tests():
+    published = {
+        "metadata": {
+            "id": "orchestration.2020.06",
+            "schema": "2.0",
+            "source": "http://example.invalid/add-ons/orchestration.2020.06.json",
+            "scoring": {
+                "cutoff_score": 60,
+                "criteria": {"doc": {"name": "Documented", "description": "d", "weight": 8}},
+            },
+            "os_trademark_approval": {
+                "target_approval": "orchestration.2020.06",
+                "replaces": "orchestration.2019.11",
+                "releases": [],
+                "status": "approved",
+            },
+        },
+        "add-ons": {
+            "Orchestration": {
+                "components": [{"name": "orch"}],
+                "required_platform_components": [
+                    {"name": "os_powered_compute", "source": "http://example.invalid/2020.06.json"}
+                ],
+            }
+        },
+        "components": {
+            "orch": {
+                "capabilities": {
+                    "required": ["stack-list"],
+                    "advisory": [],
+                    "deprecated": [],
+                    "removed": [],
+                }
+            }
+        },
+        "capabilities": {
+            "stack-list": {
+                "achievements": ["doc"],
+                "admin": False,
+                "description": "List stacks.",
+                "project": "heat",
+                "tests": {"heat_tempest_plugin.x": {"idempotent_id": "0"}},
+            }
+        },
+        "designated_sections": {"heat": {}},
+    }
+    ours = {"suite/test_x.py::test_list": {"idempotent_id": "1"}}
+    mapping = {"capabilities": {"stack-list": ours}, "carried_flags": {}, "proposals": {}}
+    derived = derive_guidelines.derive(published, "orchestration.2020.06", mapping)
+    assert "platforms" not in derived
+    assert derived["capabilities"]["stack-list"]["tests"] == ours
+    approval = derived["metadata"]["os_trademark_approval"]
+    assert (approval["target_approval"], approval["replaces"]) == (
+        "2020.06",
+        "orchestration.2019.11",
+    )
+    assert derived["add-ons"]["Orchestration"]["required_platform_components"] == [
+        {"name": "os_powered_compute", "source": "2020.06"}
+    ]
+    assert "designated_sections" not in derived  # as for the base guidelines: code, not behaviour
+    assert published["add-ons"]["Orchestration"]["required_platform_components"][0][
+        "source"
+    ].startswith("http")  # the published document is not changed

@@ -58,7 +58,7 @@ def test_grep_options(sh):
     assert sh(f"grep -q '^root:' {passwd}")[0] == 0
     assert sh(f"grep -q '^nobody-else' {passwd}")[0] == 1
     assert sh("grep -q x /missing")[0] == 2
-    assert sh("grep -E '^(root|ubuntu):' /etc/passwd | cut -d: -f1")[0] == 127  # no cut
+    assert sh("grep -E '^(root|ubuntu):' /etc/passwd | cut -d: -f1")[1] == "root\nubuntu\n"
     assert sh("grep -Ev 'nologin|bash' /etc/passwd")[0] == 1
     assert sh("grep -i ROOT /etc/passwd")[1].startswith("root:")
     assert sh("grep -x -F 'a.c'", stdin="abc\na.c\n")[1] == "a.c\n"
@@ -217,3 +217,22 @@ def test_read_only_flag_goes_with_the_disk_on_detach(sh, machine):
     machine.attach_disk("vdb", 1)
     assert sh("lsblk -n -o NAME,RO /dev/vdb")[1].split() == ["vdb", "0"]
     assert sh("sudo dd if=/dev/zero of=/dev/vdb bs=1M count=1")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "output"),
+    [
+        ("cut -f1 -d.", "123.45 0.00\n", "123\n"),
+        ("cut -d' ' -f2", "a b c\n", "b\n"),
+        ("cut -d: -f1,3-", "a:b:c:d\nnone\n", "a:c:d\nnone\n"),
+        ("cut -c2-3", "abcd\n", "bc\n"),
+    ],
+)
+def test_cut_fields_and_characters(sh, command, text, output):
+    assert sh(command, stdin=text)[1] == output
+
+
+def test_cut_reads_proc_uptime_as_tempest_does(sh):
+    status, out, _ = sh("cut -f1 -d. /proc/uptime")
+    assert status == 0 and out.strip().isdigit()
+    assert sh("cut /proc/uptime")[0] == 1

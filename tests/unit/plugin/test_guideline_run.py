@@ -85,7 +85,7 @@ def test_flagged_test_runs_and_is_reported_but_does_not_count(synth):
 
 def test_infrastructure_errors_are_not_capability_failures(synth):
     result = synth.runpytest("--guideline=2099.01", "--cloud=memory:broken")
-    assert result.ret == 1
+    assert result.ret == 7  # inconclusive: only infrastructure errors
     report = load_report(synth)
     results = capability_results(report, "memory:broken")
     assert results["cap-create"] == "error"

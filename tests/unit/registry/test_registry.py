@@ -56,7 +56,20 @@ def test_an_unknown_cloud_names_where_it_looked(clouds_yaml):
     assert "--cloud=nowhere" in message
     assert str(clouds_yaml.parent) in message
     assert "mycloud" in message  # the clouds it knows
-    assert "\n" not in message
+    assert message.split("; clouds known")[0].count(str(clouds_yaml.parent)) == 1  # once
+    assert "  nowhere:" in message.splitlines()  # the entry to add, not a guess at a vendor
+    assert "profile:" not in message
+
+
+def test_a_vendor_name_gets_the_profile_lines_to_add(clouds_yaml):
+    with pytest.raises(CloudNotFound) as error:
+        resolve_cloud("dreamcompute")
+    lines = str(error.value).splitlines()
+    assert lines[0].startswith("--cloud=dreamcompute: no cloud named 'dreamcompute'")
+    assert "vendor profile 'dreamcompute'" in lines[0]
+    assert lines[1:4] == ["clouds:", "  dreamcompute:", "    profile: dreamcompute"]
+    assert "      username: YOUR_USER" in lines
+    assert "auth_url" not in str(error.value)  # the vendor profile carries it
 
 
 def test_aws_profile_and_region(aws_config):

@@ -1,0 +1,1 @@
+"""dns: zones and record sets, and what their name servers answer."""

@@ -1,0 +1,1 @@
+"""Must-pass tests of the orchestration add-on: Heat stacks, CloudFormation stacks."""
