@@ -22,6 +22,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pytest_interop.submission.cli",
     "pytest_interop.report.cli",
     "pytest_interop.fleet",
+    "pytest_interop.results.cli",
 )
 
 USAGE_ERROR = 2

@@ -342,6 +342,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     guideline = _load(args.ref, args)
+    if args.results:
+        return _score_from_results(args, guideline)
     if args.capability and args.capability not in guideline.capabilities:
         raise ConfigurationError(
             f"capability {args.capability!r} is not defined in guideline {guideline.id}; "
@@ -371,6 +373,33 @@ def cmd_score(args: argparse.Namespace) -> int:
         },
         text,
     )
+    return 0
+
+
+def _score_from_results(args: argparse.Namespace, guideline: Guideline) -> int:
+    """``--results``: fill "widely deployed" from stored results and write a proposal."""
+    import datetime as dt
+
+    from pytest_interop.results import scoring
+
+    for option, value in (
+        ("--threshold", args.threshold),
+        ("--flag-threshold", args.flag_threshold),
+    ):
+        if not 0 < value <= 1:
+            raise ConfigurationError(f"{option} {value}: give a share between 0 and 1, e.g. 0.5")
+    if args.min_products < 1:
+        raise ConfigurationError(f"--min-products {args.min_products}: give 1 or more")
+    rule = scoring.Rule(args.threshold, args.min_products, args.flag_threshold)
+    evidence = scoring.fetch(args.results)
+    proposal = scoring.propose(guideline, evidence, rule, dt.date.today())
+    out = scoring.write_proposal(proposal, args.out or f"{guideline.id}.proposal.json")
+    _emit(
+        args,
+        {"guideline": guideline.id, "source": evidence.source, "proposal": str(out[0]),
+         "evidence": str(out[1]), **scoring.summary(proposal)},
+        lambda: scoring.lines(proposal, evidence.source, out),
+    )  # fmt: skip
     return 0
 
 
@@ -551,6 +580,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("score", help="weighted achievement scores against the cutoff")
     p.add_argument("ref", metavar="ID|FILE")
     p.add_argument("capability", nargs="?", metavar="CAPABILITY")
+    p.add_argument(
+        "--results",
+        metavar="URL|DB",
+        help="fill 'widely deployed' from a results service (URL) or its database, and write "
+        "a proposal (see --out)",
+    )
+    p.add_argument("--out", metavar="FILE", help="the proposal (default ID.proposal.json)")
+    p.add_argument(
+        "--threshold", type=float, default=0.5, metavar="SHARE",
+        help="share of products that must pass a capability for 'deployed' (default 0.5)",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-products", type=int, default=2, metavar="N",
+        help="products needed before the data decides (default 2)",
+    )  # fmt: skip
+    p.add_argument(
+        "--flag-threshold", type=float, default=0.5, metavar="SHARE",
+        help="share of products a required test fails on to become a flag candidate (0.5)",
+    )  # fmt: skip
     _common(p)
     p.set_defaults(func=cmd_score)
 

@@ -87,6 +87,16 @@ def register(subparsers: Any) -> None:
     export.add_argument("--cpid", metavar="ID", help="cloud provider id (Keystone service id)")
     export.set_defaults(func=run_export_refstack)
 
+    upload = commands.add_parser(
+        "upload",
+        help="send a bundle to a results service (`interop results serve`)",
+        description="Exit 0 when the service verified and stored the bundle, 1 when it "
+        "refused it (the reason is printed).",
+    )
+    upload.add_argument("bundle", metavar="DIR")
+    upload.add_argument("--to", required=True, metavar="URL", help="the results service")
+    upload.set_defaults(func=run_upload)
+
     template = commands.add_parser("product-template", help="print a product.yaml to fill in")
     template.set_defaults(func=lambda args: print(PRODUCT_TEMPLATE, end="") or 0)
 
@@ -135,3 +145,17 @@ def run_export_refstack(args: argparse.Namespace) -> int:
     out = write_refstack(args.out, report, cloud=args.cloud, cpid=args.cpid)
     print(f"RefStack upload written to {out}")
     return 0
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    from pytest_interop.submission.upload import upload
+
+    answer = upload(args.bundle, args.to)
+    if answer.accepted:
+        clouds = ", ".join(f"{c['cloud']}: {c['verdict']}" for c in answer.body.get("clouds", []))
+        print(f"submission {answer.body.get('id')} stored ({clouds}); {answer.body.get('url')}")
+        return 0
+    print(f"refused ({answer.status}): {answer.body.get('error')}")
+    for detail in answer.body.get("details") or []:
+        print(f"  {detail}")
+    return 1
