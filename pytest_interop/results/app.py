@@ -328,3 +328,23 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
 
     pages.register(app, session, settings)
     return app
+
+
+def from_environment() -> Flask:
+    """The app for a WSGI server (``gunicorn 'pytest_interop.results.app:from_environment()'``),
+    set up from ``$INTEROP_RESULTS_DB``, ``$INTEROP_RESULTS_REVIEWER_TOKEN``,
+    ``$INTEROP_RESULTS_MAX_UPLOAD_MB`` and ``$INTEROP_RESULTS_LIFETIME_DAYS``."""
+    import os
+
+    from pytest_interop.results.cli import DB_ENV, TOKEN_ENV
+
+    token = os.environ.get(TOKEN_ENV)
+    megabytes = float(os.environ.get("INTEROP_RESULTS_MAX_UPLOAD_MB", "16"))
+    return create_app(
+        Settings(
+            database_url=db.database_url(os.environ.get(DB_ENV)),
+            max_upload_bytes=int(megabytes * 1024 * 1024),
+            reviewers={"reviewer": token} if token else {},
+            lifetime_days=int(os.environ.get("INTEROP_RESULTS_LIFETIME_DAYS", "365")),
+        )
+    )

@@ -46,3 +46,18 @@ def test_bad_input_is_one_clear_error(tmp_path, capsys):
     assert main(["results", "migrate", "--db", "postgresql://u:hunter2@127.0.0.1:9/x"]) == 2
     err = capsys.readouterr().err
     assert "cannot open or migrate" in err and "hunter2" not in err
+
+
+@pytest.mark.idempotent_id("5c2e7a91-3d4b-4f6e-8a0c-9b1d3e5f7a86")
+def test_the_wsgi_factory_reads_its_settings_from_the_environment(tmp_path, monkeypatch):
+    from pytest_interop.results.app import from_environment
+
+    monkeypatch.setenv("INTEROP_RESULTS_DB", str(tmp_path / "w.sqlite"))
+    monkeypatch.setenv("INTEROP_RESULTS_REVIEWER_TOKEN", "a-reviewer-token-of-length")
+    monkeypatch.setenv("INTEROP_RESULTS_MAX_UPLOAD_MB", "1")
+    client = from_environment().test_client()
+    assert client.get("/healthz").get_json()["schema"] == "0001"
+    assert client.post("/api/v1/keys", json={}).status_code == 401
+    answer = client.post("/api/v1/submissions", data=b"x" * (2 * 1024 * 1024))
+    assert answer.status_code == 413 and "limit of 1048576 bytes" in answer.get_json()["error"]
+    assert (tmp_path / "w.sqlite").is_file()
