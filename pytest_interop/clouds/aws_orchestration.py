@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from pytest_interop.clouds.base import ResourceNotFound, Stack, StackResource
+from pytest_interop.clouds.base import ResourceNotFound, Stack, StackResource, settled_stack
 from pytest_interop.errors import InfrastructureError
 from pytest_interop.resources import TAG_KEY, LedgerRecord
 
@@ -81,17 +81,10 @@ class CloudFormationFacet:
         ]
 
     def _wait_stack(self, stack_id: str, timeout: float) -> Stack:
-        deadline = time.monotonic() + timeout
-        while True:
-            stack = self.get_stack(stack_id)
-            if not stack.status.endswith("_IN_PROGRESS"):
-                return stack
-            if time.monotonic() > deadline:
-                raise InfrastructureError(
-                    f"stack {stack.name} still {stack.status} after {timeout:.0f}s",
-                    call="cloudformation.wait",
-                )
-            time.sleep(POLL_SECONDS)
+        # without gone_ok a vanished stack raises ResourceNotFound: never None here
+        return cast(
+            Stack, settled_stack(self.get_stack, stack_id, timeout, call="cloudformation.wait")
+        )
 
     def create_stack(
         self,

@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_interop.errors import NotApplicable
+from pytest_interop.errors import InfrastructureError, NotApplicable
 
 if TYPE_CHECKING:
     from pytest_interop.clouds.dns import DnsFacet
@@ -233,6 +234,36 @@ class Stack:
     status_reason: str
     outputs: Mapping[str, Any]
     tags: tuple[str, ...] = ()
+
+
+STACK_POLL_SECONDS = 0.5
+
+
+def settled_stack(
+    get_stack: Callable[[str], Stack],
+    stack_id: str,
+    timeout: float,
+    *,
+    call: str,
+    gone_ok: bool = False,
+) -> Stack | None:
+    """The stack once no operation is in progress on it (Heat and CloudFormation both say
+    ``*_IN_PROGRESS``); None if it is gone and ``gone_ok``; InfrastructureError at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            stack = get_stack(stack_id)
+        except ResourceNotFound:
+            if gone_ok:
+                return None
+            raise
+        if not stack.status.endswith("_IN_PROGRESS"):
+            return stack
+        if time.monotonic() > deadline:
+            raise InfrastructureError(
+                f"stack {stack.name} still {stack.status} after {timeout:.0f}s", call=call
+            )
+        time.sleep(STACK_POLL_SECONDS)
 
 
 @dataclass(frozen=True)

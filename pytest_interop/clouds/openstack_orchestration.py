@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pytest_interop.clouds.base import ResourceNotFound, Stack, StackResource
+from pytest_interop.clouds.base import ResourceNotFound, Stack, StackResource, settled_stack
 from pytest_interop.errors import InfrastructureError, NotApplicable
 from pytest_interop.resources import LedgerRecord
 
@@ -72,22 +72,9 @@ class HeatFacet:
 
     # -- stacks ------------------------------------------------------------------------
     def _wait_stack(self, stack_id: str, timeout: float, *, gone_ok: bool = False) -> Stack | None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                stack = self.get_stack(stack_id)
-            except ResourceNotFound:
-                if gone_ok:
-                    return None
-                raise
-            if not stack.status.endswith("_IN_PROGRESS"):
-                return stack
-            if time.monotonic() > deadline:
-                raise InfrastructureError(
-                    f"stack {stack.name} still {stack.status} after {timeout:.0f}s",
-                    call="heat.stacks.wait",
-                )
-            time.sleep(POLL_SECONDS)
+        return settled_stack(
+            self.get_stack, stack_id, timeout, call="heat.stacks.wait", gone_ok=gone_ok
+        )
 
     def create_stack(
         self,
