@@ -99,6 +99,7 @@ class Variant:
                 '    sudo: ["ALL=(ALL) NOPASSWD:ALL"]\n'
                 "    shell: /bin/bash\n"
                 "disable_root: true\n"
+                "manage_etc_hosts: true\n"  # sudo resolves the host name, as on Debian's images
             ),
             "/etc/ssh/sshd_config.d/60-image-variant.conf": (
                 f"PermitRootLogin {self.root_login}\n"
