@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_interop.reference.vm.image import GuestImage, Variant, ensure_image
-from pytest_interop.reference.vm.qemu import GuestError, GuestSpec, QemuGuest, kvm_problem
+from pytest_interop.reference.vm.qemu import (
+    FINISHED,
+    GuestError,
+    GuestSpec,
+    QemuGuest,
+    kvm_problem,
+)
 from pytest_interop.reference.vm.seed import write_seed
 from pytest_interop.reference.vm.supervisor import Supervisor
 
@@ -67,9 +73,14 @@ class VmMachine:
         self._generation = 0  # a rebuild or snapshot starts a new overlay file
         self.guest: QemuGuest | None = None
         self.boot_seconds: list[float] = []
-        self._new_disk(disk)
-        self._write_seed(authorized_keys)
-        self._launch()
+        try:
+            self._new_disk(disk)
+            self._write_seed(authorized_keys)
+            self._launch()
+        except BaseException:  # a guest that did not boot leaves no process and no files
+            self._shutdown_fast()
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
 
     # disks and seed ---------------------------------------------------------------------
     def _new_disk(self, base: Path | None) -> None:
@@ -108,7 +119,10 @@ class VmMachine:
         self._wait_boot(before)
 
     def _finished_boots(self) -> int:
-        return self.guest.boots_finished() if self.guest else 0
+        """Boots cloud-init finished so far: the console file outlives each QEMU process."""
+        with contextlib.suppress(FileNotFoundError):
+            return len(FINISHED.findall((self.directory / "console.log").read_bytes()))
+        return 0
 
     def _wait_boot(self, before: int) -> None:
         assert self.guest is not None

@@ -19,7 +19,7 @@ import pytest
 from pytest_interop.nodes import Node, generate_keypair, parse_host_key_fingerprints
 from pytest_interop.reference.addresses import allocate_loopback, release_loopback
 from pytest_interop.reference.vm import image as vm_image
-from pytest_interop.reference.vm.qemu import kvm_problem
+from pytest_interop.reference.vm.qemu import FINISHED, kvm_problem
 
 PROBLEM = kvm_problem()
 if PROBLEM is None and vm_image.load_image() is None and os.geteuid() != 0:
@@ -70,6 +70,10 @@ def guest(tmp_path_factory) -> Iterator[tuple[object, Node, str]]:
         host.close()
         release_loopback(address)
         assert not host.supervisor.directory.exists(), "the run directory outlived the host"
+
+
+def _finished(machine) -> int:
+    return len(FINISHED.findall(machine.console_log().encode()))
 
 
 def boot_id(node: Node) -> str:
@@ -141,8 +145,10 @@ def test_reboot_is_a_new_boot_with_the_same_host_keys(guest):
     machine, node, _ = guest
     before = boot_id(node)
     fingerprints = parse_host_key_fingerprints(machine.console_log())
+    finished = _finished(machine)
     node.close()
     machine.reboot()
+    assert _finished(machine) == finished + 1, "reboot returned before the new boot finished"
     node.connect()
     assert boot_id(node) != before
     assert parse_host_key_fingerprints(machine.console_log()) == fingerprints
