@@ -103,7 +103,7 @@ def main() -> int:
         f"memory per guest (QEMU RSS once booted): p50 {statistics.median(memory) / 2**20:.0f} "
         f"MiB, max {max(memory) / 2**20:.0f} MiB"
     )
-    print(f"image build: cold {cold:.1f} s, cached {cached:.3f} s ({image.directory.name})")
+    print(f"image build: cold {cold:.1f} s, cached {cached * 1000:.1f} ms ({image.directory.name})")
     return 0
 
 
