@@ -4,7 +4,7 @@ against the fingerprints cloud-init printed on the serial console), its user_dat
 QMP actions: pause keeps the boot, a volume is hot-plugged and removed, a reboot is a new boot.
 
 With KVM a boot takes seconds. Where /dev/kvm cannot boot a guest (KVM-PVM, no /dev/kvm) these
-tests run only with INTEROP_VM_ACCEL=tcg (QEMU's emulator: minutes per boot)."""
+tests run only with INTEROP_VM_ACCEL=tcg (QEMU's emulator: one to three minutes a boot)."""
 
 from __future__ import annotations
 
