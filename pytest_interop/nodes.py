@@ -633,14 +633,21 @@ class Node:
     def try_password_login(self, username: str, password: str) -> bool:
         """Whether the server accepts this password for username (one try; the password is
         never logged or kept)."""
-        try:
-            client = self._open_client(username, password=password)
-        except _NotAccepted:
-            return False
-        except _Unreachable as error:
-            raise SSHUnreachable(self.host, self.port, str(error)) from None
-        client.close()
-        return True
+        deadline = time.monotonic() + self.connect_timeout
+        while True:
+            try:
+                client = self._open_client(username, password=password)
+            except _NotAccepted:
+                return False
+            except _Unreachable as error:
+                # A reloaded sshd re-executes itself: a connection made meanwhile is reset
+                # before the banner (seen on real guests, right after `systemctl reload ssh`).
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                raise SSHUnreachable(self.host, self.port, str(error)) from None
+            client.close()
+            return True
 
     def close(self) -> None:
         if self._client is not None:

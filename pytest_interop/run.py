@@ -359,15 +359,18 @@ def build_controller_run(
         if kind == REFERENCE:
             from pytest_interop.reference import ReferenceCloud
             from pytest_interop.reference.profiles import PROFILES
+            from pytest_interop.reference.vm.backend import split_profile
 
+            profile, machines = split_profile(profile)  # reference:PROFILE+vm: QEMU guests
             if profile not in PROFILES:
                 raise CloudNotFound(
                     f"--cloud={name}: unknown reference profile {profile!r}; "
                     f"choose one of: {', '.join(sorted(PROFILES))}"
                 )
-            reference = ReferenceCloud(
-                profile=profile, quotas=RUN_QUOTAS, **dict(reference_faults or {})
-            )
+            knobs: dict[str, Any] = dict(reference_faults or {})
+            if machines:
+                knobs["machines"] = machines
+            reference = ReferenceCloud(profile=profile, quotas=RUN_QUOTAS, **knobs)
             reference.start()
             embedded.append(reference)
             return CloudSpec(name, "openstack", {"config": reference.cloud_config(name)})

@@ -35,6 +35,7 @@ from pytest_interop.reference.orchestration import exceptions as orchestration_e
 from pytest_interop.reference.orchestration import urls as orchestration_urls
 from pytest_interop.reference.profiles import PROFILES, Profile
 from pytest_interop.reference.state import CloudState
+from pytest_interop.reference.vm.backend import machine_backend
 from pytest_interop.reference.volume import exceptions as volume_errors
 from pytest_interop.reference.volume import urls as volume_urls
 
@@ -43,7 +44,8 @@ PROJECT_NAME = "demo"
 ADMIN_NAME = "admin"
 PEER_NAME = "peer"  # a second project, as tempest's "alt" credentials: sharing tests
 LISTEN_BACKLOG = 256
-# machines=False: API only, no SSH endpoints; quotas={"instances": 100, ...}: Nova defaults
+# machines=False: API only, no SSH endpoints; quotas={"instances": 100, ...}: Nova defaults;
+# machines="vm"|"auto": QEMU/KVM guests (reference.vm.backend)
 EXTRA_KNOBS = frozenset({"machines", "quotas"})
 
 # The services served, each a package with ``urls.routes(state)`` and, for OpenStack APIs,
@@ -103,6 +105,8 @@ class ReferenceCloud:
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"bad reference cloud knob: {exc}") from None
         self._machines_enabled = bool(knobs.get("machines", True))
+        # machines="vm": real QEMU/KVM guests (reference.vm), "auto": those if KVM works
+        self._machine_backend = machine_backend(knobs.get("machines", True))
         self._quotas = dict(knobs.get("quotas") or {})
         unknown_quotas = set(self._quotas) - set(DEFAULT_QUOTAS) - set(NETWORK_QUOTAS)
         if unknown_quotas:
@@ -127,7 +131,9 @@ class ReferenceCloud:
             if self._server is not None:
                 return
             self.ssh_port = pick_ssh_port()
-            glue = MachineGlue(self.ssh_port, enabled=self._machines_enabled)
+            glue = MachineGlue(
+                self.ssh_port, enabled=self._machines_enabled, backend=self._machine_backend
+            )
             state = CloudState(self.profile, self.fault_settings, glue)
             for name, value in self._quotas.items():  # Nova's and Neutron's, by name
                 quotas = state.network.quotas if name in NETWORK_QUOTAS else None

@@ -48,9 +48,15 @@ def pick_ssh_port() -> int:
 class MachineGlue:
     """Creates, drives and destroys one machine per ACTIVE server."""
 
-    def __init__(self, ssh_port: int, *, enabled: bool = True) -> None:
+    def __init__(self, ssh_port: int, *, enabled: bool = True, backend: str = "emulated") -> None:
         self.ssh_port = ssh_port
-        self._host: Any = MachineHost(ssh_port) if (enabled and MachineHost) else None
+        self.backend = backend
+        if enabled and backend == "vm":  # real QEMU/KVM guests (reference.vm)
+            from pytest_interop.reference.vm.machine import VmHost
+
+            self._host: Any = VmHost(ssh_port)
+        else:
+            self._host = MachineHost(ssh_port) if (enabled and MachineHost) else None
         self._machines: dict[str, Any] = {}
         self._snapshot_disks: dict[str, Any] = {}  # image id -> the disk a snapshot took
 
@@ -75,9 +81,11 @@ class MachineGlue:
         root_login: str,
         sudo_requires_tty: bool,
         image_id: str | None = None,
+        user_data: str | None = None,
     ) -> bool:
         if self._host is None:
             return True
+        extra = {"user_data": user_data} if self.backend == "vm" else {}
         try:
             machine = self._host.create(
                 server_id,
@@ -91,6 +99,7 @@ class MachineGlue:
                 root_login=root_login,
                 sudo_requires_tty=sudo_requires_tty,
                 disk=self._snapshot_disks.get(image_id) if image_id else None,
+                **extra,
             )
         except Exception:
             LOG.exception("reference cloud: machine for server %s could not be created", server_id)
@@ -124,6 +133,11 @@ class MachineGlue:
 
     def suspend(self, server_id: str) -> None:
         self._call(server_id, "suspend")
+
+    def pause(self, server_id: str) -> None:
+        """A guest that can pause (a VM: its vCPUs stop) pauses; an emulated one powers off."""
+        machine = self._machines.get(server_id)
+        self._call(server_id, "pause" if hasattr(machine, "pause") else "power_off")
 
     def reboot(self, server_id: str) -> None:
         self._call(server_id, "reboot")

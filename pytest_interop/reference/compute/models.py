@@ -552,6 +552,7 @@ class ComputeModel:
                 image_id=server.image_id,
                 root_login=traits.root_login,
                 sudo_requires_tty=traits.sudo_requires_tty,
+                user_data=server.user_data,
             )
         created = glue.create(server_id, **machine_args)  # slow (host keys): outside the lock
         with self.state.lock:
@@ -702,7 +703,7 @@ class ComputeModel:
 
             def finish(server: Server) -> None:
                 server.status, server.vm_state, server.power_state = "PAUSED", "paused", 3
-                self.state.machines.power_off(server.id)
+                self.state.machines.pause(server.id)
 
             self._later(server.id, finish)
 

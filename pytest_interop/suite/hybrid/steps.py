@@ -140,6 +140,17 @@ def _handshake(ip: str, port: int) -> str:
 
 def offered_auth_methods(ip: str, port: int, username: str) -> list[str]:
     """The authentication methods sshd offers username, from a `none` attempt (no secret sent)."""
+    deadline = time.monotonic() + 10
+    while True:  # right after a reload sshd re-executes itself and resets new connections
+        try:
+            return _offered_auth_methods(ip, port, username)
+        except (OSError, EOFError, paramiko.SSHException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _offered_auth_methods(ip: str, port: int, username: str) -> list[str]:
     sock = socket.create_connection((ip, port), timeout=10)
     transport = paramiko.Transport(sock)
     try:
