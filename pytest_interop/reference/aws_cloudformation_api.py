@@ -5,6 +5,7 @@
   type, a Ref or Fn::GetAtt to nothing) with "Template format error: ..." (moto answers no
   parameters, runs cfn-lint, refuses its warnings too, and words the refusal "Stack with id
   ... does not exist"); CreateChangeSet refuses the same templates (moto accepts any);
+- ListTypes and DescribeType (``aws_cloudformation_types``);
 - a stack's create leaves an event for each resource (CREATE_IN_PROGRESS, then
   CREATE_COMPLETE, in the order they were made) between the stack's own two events (moto
   records the stack's events only).
@@ -165,6 +166,10 @@ def install() -> None:
     from moto.cloudformation.models import Stack as FakeStack
     from moto.cloudformation.responses import CloudFormationResponse
 
+    from pytest_interop.reference import aws_cloudformation_types
+
+    aws_cloudformation_types.install()  # ListTypes, DescribeType
+
     if "validate" not in _installed:
         _installed["validate"] = CloudFormationResponse.validate_template
         CloudFormationResponse.validate_template = _validate_template(  # type: ignore[method-assign]
@@ -183,6 +188,10 @@ def install() -> None:
 def remove() -> None:
     from moto.cloudformation.models import Stack as FakeStack
     from moto.cloudformation.responses import CloudFormationResponse
+
+    from pytest_interop.reference import aws_cloudformation_types
+
+    aws_cloudformation_types.remove()
 
     if "events" in _installed:
         FakeStack.create_resources = _installed.pop("events")  # type: ignore[method-assign]

@@ -114,6 +114,10 @@ CLOUDFORMATION_VARIANT = {
     "test_a_stacks_template_reads_back_as_sent": "test_cfn_a_stacks_template_reads_back_as_sent",
     "test_preview_resolves_the_template_and_makes_nothing": "test_cfn_preview_is_a_change_"
     "set_that_makes_nothing",
+    "test_resource_types_list_every_type_the_suite_uses": "test_cfn_resource_types_list_every_"
+    "type_the_suite_uses",
+    "test_a_resource_type_shows_the_properties_and_attributes_it_takes": "test_cfn_a_resource_"
+    "type_shows_the_properties_and_attributes_it_takes",
 }
 
 

@@ -2,6 +2,7 @@
 ``test_resources``, ``test_templates``): the same capability, asked of CloudFormation's API.
 
 Capabilities: stack-show (DescribeStacks), stack-event (DescribeStackEvents),
+stack-list-resource-types (ListTypes), stack-show-resource-type (DescribeType),
 stack-list-resources (ListStackResources, DescribeStackResources), stack-show-resource
 (DescribeStackResource), stack-template (ValidateTemplate, GetTemplate), stack-preview (a
 change set of type CREATE). The templates make SSM parameters: cheap, and what one holds is
@@ -213,4 +214,64 @@ def test_cfn_preview_is_a_change_set_that_makes_nothing(cfn, stacks, record_find
         "CloudFormation previews with a change set: it names each resource and its action, "
         "not the resolved properties Heat's preview shows, and leaves a REVIEW_IN_PROGRESS "
         "stack to delete",
+    )
+
+
+# every type the suite's CloudFormation templates use (templates_cfn, templates, this module)
+USED_TYPES = {
+    "AWS::EC2::Instance",
+    "AWS::EC2::KeyPair",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::Volume",
+    "AWS::EC2::VolumeAttachment",
+    "AWS::SSM::Parameter",
+    "AWS::CloudFormation::WaitConditionHandle",
+}
+
+
+@pytest.mark.idempotent_id("a5c9e1d3-8f2b-4d6a-b0e4-3c7f9a1d5e82")
+def test_cfn_resource_types_list_every_type_the_suite_uses(cfn):
+    listed: set[str] = set()
+    arguments = {"Visibility": "PUBLIC", "Type": "RESOURCE", "MaxResults": 50}
+    while True:
+        page = cfn.cloudformation("list_types", **arguments)
+        listed |= {t["TypeName"] for t in page["TypeSummaries"]}
+        if not page.get("NextToken"):
+            break
+        arguments["NextToken"] = page["NextToken"]
+    assert listed >= USED_TYPES, f"missing: {sorted(USED_TYPES - listed)}"
+    assert not {t for t in listed if t.count("::") != 2}, "a type name is not A::B::C"
+    ec2 = cfn.cloudformation(
+        "list_types", Visibility="PUBLIC", Type="RESOURCE", Filters={"TypeNamePrefix": "AWS::EC2::"}
+    )["TypeSummaries"]
+    assert ec2 and all(t["TypeName"].startswith("AWS::EC2::") for t in ec2)
+
+
+@pytest.mark.idempotent_id("f1b7d3a9-4c6e-4e2b-8a5d-9e3c1f7b2a64")
+def test_cfn_a_resource_type_shows_the_properties_and_attributes_it_takes(cfn, record_finding):
+    import json
+
+    import botocore.exceptions as bce
+
+    answer = cfn.cloudformation("describe_type", Type="RESOURCE", TypeName="AWS::EC2::Instance")
+    assert answer["TypeName"] == "AWS::EC2::Instance"
+    schema = json.loads(answer["Schema"])
+    assert schema["typeName"] == "AWS::EC2::Instance"
+    # what the node template gives, and the attribute its output reads
+    assert {"ImageId", "InstanceType", "KeyName", "SecurityGroups", "UserData"} <= set(
+        schema["properties"]
+    )
+    assert "/properties/PublicIp" in schema["readOnlyProperties"]
+    # what the update tests rely on: a new image replaces the instance, a new type does not
+    create_only = set(schema.get("createOnlyProperties") or [])
+    assert "/properties/ImageId" in create_only
+    assert "/properties/InstanceType" not in create_only
+    with pytest.raises(bce.ClientError) as refused:
+        cfn.cloudformation("describe_type", Type="RESOURCE", TypeName="AWS::No::Such")
+    assert refused.value.response["Error"]["Code"] == "TypeNotFoundException"
+    record_finding(
+        "resource_type_schema",
+        "CloudFormation describes a type with its JSON provider schema (read-only and "
+        "create-only property lists); Heat with per-property required and update_allowed "
+        "flags and a separate attribute list",
     )
