@@ -5,7 +5,8 @@
   type, a Ref or Fn::GetAtt to nothing) with "Template format error: ..." (moto answers no
   parameters, runs cfn-lint, refuses its warnings too, and words the refusal "Stack with id
   ... does not exist"); CreateChangeSet refuses the same templates (moto accepts any);
-- ListTypes and DescribeType (``aws_cloudformation_types``);
+- ListTypes and DescribeType (``aws_cloudformation_types``); wait conditions
+  (``aws_cloudformation_wait``);
 - a stack's create leaves an event for each resource (CREATE_IN_PROGRESS, then
   CREATE_COMPLETE, in the order they were made) between the stack's own two events (moto
   records the stack's events only).
@@ -140,11 +141,12 @@ def _create_change_set(original: Any) -> Any:
 
 def _resource_events(original: Any) -> Any:
     def create_resources(stack: Any) -> None:
-        from pytest_interop.reference.aws_cloudformation import _resource_event
+        from pytest_interop.reference import aws_cloudformation, aws_cloudformation_wait
 
+        stack.interop_rollback = aws_cloudformation.on_failure["mode"] == "ROLLBACK"
         before = len(stack.events)
         original(stack)
-        if stack.status != "CREATE_COMPLETE":
+        if stack.status not in ("CREATE_COMPLETE", "CREATE_IN_PROGRESS"):
             return  # a failed create writes its own resource events (aws_cloudformation)
         finished = stack.events[before:]
         del stack.events[before:]
@@ -154,10 +156,12 @@ def _resource_events(original: Any) -> Any:
             if isinstance(resource, str):
                 continue
             kind = stack.resource_map._resource_json_map[name].get("Type", "")
-            for status in ("CREATE_IN_PROGRESS", "CREATE_COMPLETE"):
-                _resource_event(stack, name, resource, status, "")
+            done = resource.is_created()  # a wait condition is in progress until signalled
+            for status in ("CREATE_IN_PROGRESS", "CREATE_COMPLETE")[: 2 if done else 1]:
+                aws_cloudformation._resource_event(stack, name, resource, status, "")
                 stack.events[-1].resource_type = kind
         stack.events.extend(finished)
+        aws_cloudformation_wait.waits_of(stack)
 
     return create_resources
 
@@ -166,9 +170,10 @@ def install() -> None:
     from moto.cloudformation.models import Stack as FakeStack
     from moto.cloudformation.responses import CloudFormationResponse
 
-    from pytest_interop.reference import aws_cloudformation_types
+    from pytest_interop.reference import aws_cloudformation_types, aws_cloudformation_wait
 
     aws_cloudformation_types.install()  # ListTypes, DescribeType
+    aws_cloudformation_wait.install()  # wait conditions and their handles
 
     if "validate" not in _installed:
         _installed["validate"] = CloudFormationResponse.validate_template
@@ -189,9 +194,10 @@ def remove() -> None:
     from moto.cloudformation.models import Stack as FakeStack
     from moto.cloudformation.responses import CloudFormationResponse
 
-    from pytest_interop.reference import aws_cloudformation_types
+    from pytest_interop.reference import aws_cloudformation_types, aws_cloudformation_wait
 
     aws_cloudformation_types.remove()
+    aws_cloudformation_wait.remove()
 
     if "events" in _installed:
         FakeStack.create_resources = _installed.pop("events")  # type: ignore[method-assign]

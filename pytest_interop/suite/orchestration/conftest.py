@@ -32,9 +32,10 @@ class StackBox:
     def create(
         self, template: str, parameters: Mapping[str, Any] | None = None, **options: Any
     ) -> Stack:
+        wait = options.pop("wait", True)
         stack = self.cloud.create_stack(template, parameters, wait=False, **options)
         self._made.append(stack.id)
-        return self.wait(stack.id) if options.get("wait", True) else stack
+        return self.wait(stack.id) if wait else stack
 
     def wait(self, stack_id: str, timeout: float = 600) -> Stack:
         import time
@@ -114,6 +115,8 @@ CLOUDFORMATION_VARIANT = {
     "test_a_stacks_template_reads_back_as_sent": "test_cfn_a_stacks_template_reads_back_as_sent",
     "test_preview_resolves_the_template_and_makes_nothing": "test_cfn_preview_is_a_change_"
     "set_that_makes_nothing",
+    "test_signals_to_a_handle_complete_its_wait_condition": "test_cfn_signals_to_a_handle_"
+    "complete_its_wait_condition",
     "test_resource_types_list_every_type_the_suite_uses": "test_cfn_resource_types_list_every_"
     "type_the_suite_uses",
     "test_a_resource_type_shows_the_properties_and_attributes_it_takes": "test_cfn_a_resource_"

@@ -3,6 +3,7 @@
 
 Capabilities: stack-show (DescribeStacks), stack-event (DescribeStackEvents),
 stack-list-resource-types (ListTypes), stack-show-resource-type (DescribeType),
+stack-signal-resource (a wait condition handle signalled over HTTP, no credentials),
 stack-list-resources (ListStackResources, DescribeStackResources), stack-show-resource
 (DescribeStackResource), stack-template (ValidateTemplate, GetTemplate), stack-preview (a
 change set of type CREATE). The templates make SSM parameters: cheap, and what one holds is
@@ -275,3 +276,68 @@ def test_cfn_a_resource_type_shows_the_properties_and_attributes_it_takes(cfn, r
         "create-only property lists); Heat with per-property required and update_allowed "
         "flags and a separate attribute list",
     )
+
+
+SIGNALLED = """
+AWSTemplateFormatVersion: '2010-09-09'
+Description: a wait condition that needs two signals
+Resources:
+  handle: {Type: AWS::CloudFormation::WaitConditionHandle}
+  wait:
+    Type: AWS::CloudFormation::WaitCondition
+    Properties: {Handle: {Ref: handle}, Timeout: 120, Count: 2}
+Outputs:
+  data: {Value: {"Fn::GetAtt": [wait, Data]}}
+"""
+
+
+def _signal(url: str, status: str, unique: str, data: str) -> int:
+    """A PUT to a handle's presigned URL, as a guest sends it: no credentials."""
+    import json
+    import urllib.request
+
+    body = json.dumps({"Status": status, "UniqueId": unique, "Data": data, "Reason": unique})
+    request = urllib.request.Request(url, data=body.encode(), method="PUT")
+    request.add_header("Content-Type", "")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return int(answer.status)
+
+
+@pytest.mark.idempotent_id("3d6b9f2e-1a7c-4e5d-8b0f-c2a4e6d8f1b3")
+def test_cfn_signals_to_a_handle_complete_its_wait_condition(cfn, stacks):
+    import json
+    import time
+
+    stack = stacks.create(SIGNALLED, wait=False)
+    deadline = time.monotonic() + 60
+    while True:
+        resources = cfn.cloudformation("list_stack_resources", StackName=stack.id)
+        made = {r["LogicalResourceId"]: r for r in resources["StackResourceSummaries"]}
+        if made.get("handle", {}).get("ResourceStatus") == "CREATE_COMPLETE":
+            break
+        assert time.monotonic() < deadline, made
+        time.sleep(0.2)
+    url = made["handle"]["PhysicalResourceId"]
+    assert url.startswith("http"), f"a handle's physical id is its presigned URL, not {url!r}"
+    assert _signal(url, "SUCCESS", "a", "1") == 200
+    time.sleep(0.5)
+    assert cfn.get_stack(stack.id).status == "CREATE_IN_PROGRESS", "one of two is enough?"
+    assert _signal(url, "SUCCESS", "b", "2") == 200
+    done = stacks.wait(stack.id)
+    assert done.status == "CREATE_COMPLETE", done.status_reason
+    assert json.loads(done.outputs["data"]) == {"a": "1", "b": "2"}
+
+
+@pytest.mark.idempotent_id("7a2e4c6f-9b1d-4f3a-a5c7-e0b2d4f6a8c1")
+def test_cfn_a_failure_signal_fails_and_rolls_back_the_stack(cfn, stacks, record_finding):
+    stack = stacks.create(SIGNALLED, wait=False, rollback=True)
+    resource = cfn.cloudformation(
+        "describe_stack_resource", StackName=stack.id, LogicalResourceId="handle"
+    )["StackResourceDetail"]
+    assert _signal(resource["PhysicalResourceId"], "FAILURE", "x", "broken") == 200
+    done = stacks.wait(stack.id)
+    assert done.status == "ROLLBACK_COMPLETE", f"{done.status}: {done.status_reason}"
+    events = cfn.cloudformation("describe_stack_events", StackName=stack.id)["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert any(e["LogicalResourceId"] == "wait" for e in failed), failed
+    record_finding("wait_condition_failure", "one FAILURE signal fails the create")
