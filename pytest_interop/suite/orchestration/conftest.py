@@ -3,7 +3,8 @@
 ``stacks`` makes stacks through the provider-neutral facet (Heat on OpenStack,
 CloudFormation on AWS) and deletes what is left of them at teardown; the adapter's ledger
 stays the backstop after an interrupt. ``heat`` is for capabilities that are Heat's own API
-(resource types, template versions, hooks, software configs): not applicable elsewhere.
+(resource types, template versions, hooks, software configs): not applicable elsewhere;
+``cfn`` likewise for CloudFormation's own API (test_cloudformation), the variants on AWS.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def stacks(cloud: Cloud) -> Iterator[StackBox]:
         box.close()
 
 
-# Heat-API tests whose capability CloudFormation does not have; the others are not applicable
-# on CloudFormation only until their CloudFormation variant is written
+# Heat-API tests whose capability CloudFormation does not have (the others have a
+# CloudFormation variant: CLOUDFORMATION_VARIANT)
 CLOUDFORMATION_LACKS = {
     "test_a_pre_create_hook_pauses_the_resource_until_it_is_cleared": "CloudFormation has no "
     "per-resource hooks that the stack's user clears with a signal",
@@ -92,7 +93,7 @@ CLOUDFORMATION_LACKS = {
     "test_listed_template_functions_evaluate": "CloudFormation has no API that lists a template "
     "version's functions",
     "test_a_resource_types_generated_template_makes_a_stack": "CloudFormation generates no "
-    "template from a resource type",
+    "template from a resource type (its IaC generator scans existing resources instead)",
     "test_environment_parameters_set_what_the_template_defaults": "CloudFormation has no "
     "environments: parameters come with the request only",
     "test_stacks_are_found_by_tag_and_hidden_ones_are_not_listed": "CloudFormation has no "

@@ -341,3 +341,15 @@ def test_cfn_a_failure_signal_fails_and_rolls_back_the_stack(cfn, stacks, record
     failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
     assert any(e["LogicalResourceId"] == "wait" for e in failed), failed
     record_finding("wait_condition_failure", "one FAILURE signal fails the create")
+
+
+@pytest.mark.idempotent_id("c8e0a2b4-6d1f-4a3c-9e5b-7f1d3a5c9e02")
+def test_cfn_an_unsignalled_wait_condition_times_out_and_rolls_back(cfn, stacks):
+    template = SIGNALLED.replace("Timeout: 120", "Timeout: 2")
+    stack = stacks.create(template, rollback=True)
+    assert stack.status == "ROLLBACK_COMPLETE", f"{stack.status}: {stack.status_reason}"
+    events = cfn.cloudformation("describe_stack_events", StackName=stack.id)["StackEvents"]
+    reasons = [
+        e.get("ResourceStatusReason") or "" for e in events if e["LogicalResourceId"] == "wait"
+    ]
+    assert any("timed out" in r.lower() for r in reasons), reasons
