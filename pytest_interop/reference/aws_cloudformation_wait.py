@@ -253,4 +253,7 @@ def remove() -> None:
     for name in _installed.pop("null", []):
         parsing.NULL_MODELS.append(name)
     parsing.get_model_map.cache_clear()
+    for handle in _handles.values():  # no timer outlives the endpoint
+        for wait in handle.waits:
+            wait.timer.cancel()
     _handles.clear()
