@@ -74,6 +74,18 @@ class CloudFormationFacet:
                 raise ResourceNotFound(f"cloudformation.{call}: not found") from None
             raise
 
+    def cloudformation(self, call: str, **arguments: Any) -> Any:
+        """One CloudFormation request (boto3's method name and arguments); the answer, or
+        botocore's ClientError as the service gave it (no not-found translation)."""
+        import botocore.exceptions as bce
+
+        try:
+            return self._cfn(call, lambda c: getattr(c, call)(**arguments))
+        except ResourceNotFound as missing:
+            if isinstance(missing.__context__, bce.ClientError):
+                raise missing.__context__ from None
+            raise
+
     @staticmethod
     def _parameters(parameters: Mapping[str, Any] | None) -> list[dict[str, str]]:
         return [

@@ -193,6 +193,9 @@ class ReferenceAws:
             )
             thread.start()
             self._server, self._thread = server, thread
+            from pytest_interop.reference import aws_cloudformation_wait
+
+            aws_cloudformation_wait.endpoint.update(url=self.endpoint_url, lock=self._moto_lock)
         except BaseException:
             self.stop()
             raise
@@ -310,6 +313,11 @@ class ReferenceAws:
                 answer = self._console_output(params, start_response)
                 if answer is not None:
                     return answer
+            from pytest_interop.reference import aws_cloudformation_wait as waits
+
+            if environ.get("PATH_INFO", "").startswith(waits.PATH):  # a wait condition's signal
+                with self._moto_lock:
+                    return waits.signal(environ, start_response)
             refusal = _s3_refusal(environ, self._secret_key, start_response)
             if refusal is not None:
                 return refusal

@@ -198,11 +198,17 @@ def install() -> None:
         VolumeAttachment.delete = _delete_attachment  # type: ignore[attr-defined]
     get_model_map.cache_clear()  # CfnKeyPair is a CloudFormationModel subclass: now it counts
     install_rollback()
+    from pytest_interop.reference import aws_cloudformation_api
+
+    aws_cloudformation_api.install()  # after the rollback: its create wraps that one
 
 
 def remove() -> None:
     from moto.ec2.models.instances import Instance
 
+    from pytest_interop.reference import aws_cloudformation_api
+
+    aws_cloudformation_api.remove()
     remove_rollback()
     if _installed.pop("volume", None):
         from moto.ec2.models.elastic_block_store import Volume, VolumeAttachment

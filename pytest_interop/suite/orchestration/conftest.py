@@ -3,7 +3,8 @@
 ``stacks`` makes stacks through the provider-neutral facet (Heat on OpenStack,
 CloudFormation on AWS) and deletes what is left of them at teardown; the adapter's ledger
 stays the backstop after an interrupt. ``heat`` is for capabilities that are Heat's own API
-(resource types, template versions, hooks, software configs): not applicable elsewhere.
+(resource types, template versions, hooks, software configs): not applicable elsewhere;
+``cfn`` likewise for CloudFormation's own API (test_cloudformation), the variants on AWS.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ class StackBox:
     def create(
         self, template: str, parameters: Mapping[str, Any] | None = None, **options: Any
     ) -> Stack:
+        wait = options.pop("wait", True)
         stack = self.cloud.create_stack(template, parameters, wait=False, **options)
         self._made.append(stack.id)
-        return self.wait(stack.id) if options.get("wait", True) else stack
+        return self.wait(stack.id) if wait else stack
 
     def wait(self, stack_id: str, timeout: float = 600) -> Stack:
         import time
@@ -75,8 +77,8 @@ def stacks(cloud: Cloud) -> Iterator[StackBox]:
         box.close()
 
 
-# Heat-API tests whose capability CloudFormation does not have; the others are not applicable
-# on CloudFormation only until their CloudFormation variant is written
+# Heat-API tests whose capability CloudFormation does not have (the others have a
+# CloudFormation variant: CLOUDFORMATION_VARIANT)
 CLOUDFORMATION_LACKS = {
     "test_a_pre_create_hook_pauses_the_resource_until_it_is_cleared": "CloudFormation has no "
     "per-resource hooks that the stack's user clears with a signal",
@@ -91,11 +93,35 @@ CLOUDFORMATION_LACKS = {
     "test_listed_template_functions_evaluate": "CloudFormation has no API that lists a template "
     "version's functions",
     "test_a_resource_types_generated_template_makes_a_stack": "CloudFormation generates no "
-    "template from a resource type",
+    "template from a resource type (its IaC generator scans existing resources instead)",
     "test_environment_parameters_set_what_the_template_defaults": "CloudFormation has no "
     "environments: parameters come with the request only",
     "test_stacks_are_found_by_tag_and_hidden_ones_are_not_listed": "CloudFormation has no "
     "hidden stacks, and lists stacks without filtering by tag",
+}
+
+
+# Heat-API tests whose capability test_cloudformation asks of CloudFormation's API instead
+CLOUDFORMATION_VARIANT = {
+    "test_empty_stack_is_shown_with_its_name_status_and_parameters": "test_cfn_stack_is_shown_"
+    "with_its_name_status_description_and_parameters",
+    "test_events_tell_each_resource_going_in_progress_then_complete": "test_cfn_events_tell_"
+    "each_resource_going_in_progress_then_complete",
+    "test_resources_are_listed_with_what_requires_them_and_filtered": "test_cfn_resources_are_"
+    "listed_and_found_by_name",
+    "test_a_resource_is_shown_with_its_attributes": "test_cfn_a_resource_is_shown_with_"
+    "what_it_made",
+    "test_validation_reports_parameters_and_refuses_bad_templates": "test_cfn_validation_"
+    "reports_parameters_and_refuses_bad_templates",
+    "test_a_stacks_template_reads_back_as_sent": "test_cfn_a_stacks_template_reads_back_as_sent",
+    "test_preview_resolves_the_template_and_makes_nothing": "test_cfn_preview_is_a_change_"
+    "set_that_makes_nothing",
+    "test_signals_to_a_handle_complete_its_wait_condition": "test_cfn_signals_to_a_handle_"
+    "complete_its_wait_condition",
+    "test_resource_types_list_every_type_the_suite_uses": "test_cfn_resource_types_list_every_"
+    "type_the_suite_uses",
+    "test_a_resource_type_shows_the_properties_and_attributes_it_takes": "test_cfn_a_resource_"
+    "type_shows_the_properties_and_attributes_it_takes",
 }
 
 
@@ -106,9 +132,23 @@ def heat(cloud: Cloud, request: pytest.FixtureRequest) -> Cloud:
         lacks = CLOUDFORMATION_LACKS.get(request.node.originalname)
         if lacks and cloud.provider == "aws":
             raise NotApplicable(lacks)
+        variant = CLOUDFORMATION_VARIANT.get(request.node.originalname)
+        if variant and cloud.provider == "aws":
+            raise NotApplicable(f"Heat's API; on CloudFormation test_cloudformation.py::{variant}")
         raise NotApplicable(
             f"a capability of Heat's API; its {cloud.provider} variant is not written yet"
         )
+    return cloud
+
+
+@pytest.fixture
+def cfn(cloud: Cloud, request: pytest.FixtureRequest) -> Cloud:
+    """The cloud, for CloudFormation's own API (``cloud.cloudformation(call, **arguments)``)."""
+    if cloud.provider != "aws":
+        heat_test = next(
+            (h for h, c in CLOUDFORMATION_VARIANT.items() if c == request.node.originalname), ""
+        )
+        raise NotApplicable(f"CloudFormation's API; on {cloud.provider} the Heat test {heat_test}")
     return cloud
 
 

@@ -8,7 +8,6 @@ key pair it makes in SSM Parameter Store, never in a stack output.
 from __future__ import annotations
 
 from pytest_interop.clouds.base import Cloud, Flavor, Image
-from pytest_interop.errors import NotApplicable
 
 NODE = """
 AWSTemplateFormatVersion: '2010-09-09'
@@ -39,18 +38,38 @@ Resources:
       SecurityGroups: [{Ref: ssh}]
       Tags: [{Key: greeting, Value: {Ref: greeting}}]
       UserData:
-        "Fn::Base64": {"Fn::Sub": "#!/bin/sh\\necho \\"${marker}\\" > %(marker_path)s\\n"}
-  disk:
+        "Fn::Base64":
+          "Fn::Sub": |
+            #!/bin/sh
+            echo "${marker}" > %(marker_path)s
+%(signal_line)s  disk:
     Type: AWS::EC2::Volume
     Properties: {Size: 1, AvailabilityZone: {"Fn::GetAtt": [server, AvailabilityZone]}}
   attach:
     Type: AWS::EC2::VolumeAttachment
     Properties: {InstanceId: {Ref: server}, VolumeId: {Ref: disk}, Device: /dev/sdf}
-Outputs:
+%(wait_resources)sOutputs:
   address:
     Description: where the tester reaches the server
     Value: {"Fn::GetAtt": [server, PublicIp]}
   server_id: {Value: {Ref: server}}
+%(wait_output)s"""
+# the guest signals the handle's presigned URL as AWS documents it: a PUT, empty Content-Type
+SIGNAL_LINE = (
+    r"""            curl -X PUT -H 'Content-Type:' --data-binary "{\"Status\": \"SUCCESS\", """
+    r"""\"UniqueId\": \"guest\", \"Reason\": \"booted\", """
+    r"""\"Data\": \"$(cat /proc/sys/kernel/random/boot_id)\"}" "${handle}"
+"""
+)
+WAIT_RESOURCES = """  handle: {Type: AWS::CloudFormation::WaitConditionHandle}
+  booted:
+    Type: AWS::CloudFormation::WaitCondition
+    DependsOn: server
+    Properties: {Handle: {Ref: handle}, Timeout: 300, Count: 1}
+"""
+WAIT_OUTPUT = """  signalled:
+    Description: what the guest sent to the wait condition (JSON, UniqueId to Data)
+    Value: {"Fn::GetAtt": [booted, Data]}
 """
 
 ROLLBACK = """
@@ -79,11 +98,6 @@ def node(cloud: Cloud, image: Image, flavor: Flavor, marker: str, *, signal: boo
     from pytest_interop.nodes import generate_keypair
     from pytest_interop.suite.orchestration.templates import MARKER, Spec
 
-    if signal:
-        raise NotApplicable(
-            "the CloudFormation variant of the guest-signalled wait condition (cfn-signal "
-            "to a WaitConditionHandle's presigned URL) is not written yet"
-        )
     key_path, public_key = generate_keypair(cloud.key_dir)
     parameters = {
         "image": image.id,
@@ -91,5 +105,10 @@ def node(cloud: Cloud, image: Image, flavor: Flavor, marker: str, *, signal: boo
         "marker": marker,
         "publickey": public_key,
     }
-    text = NODE % {"marker_path": MARKER}
+    text = NODE % {
+        "marker_path": MARKER,
+        "signal_line": SIGNAL_LINE if signal else "",
+        "wait_resources": WAIT_RESOURCES if signal else "",
+        "wait_output": WAIT_OUTPUT if signal else "",
+    }
     return Spec(text, parameters, image.login_user, flavor, key_path=str(key_path))

@@ -10,6 +10,8 @@ stack leaves nothing, asked of the services that made each resource).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pytest_interop.clouds.base import StackResource
@@ -107,9 +109,14 @@ def test_parameter_update_changes_only_what_uses_the_parameter(cloud, stacks):
 
 
 @pytest.mark.idempotent_id("eccbdf52-fbca-48ac-b957-b07d09f7ae57")
-def test_wait_condition_signalled_from_the_guest_completes_the_stack(cloud, stacks):
+def test_wait_condition_signalled_from_the_guest_completes_the_stack(cloud, stacks, record_finding):
     node = node_stack(stacks, signal=True)
     signalled = node.stack.outputs["signalled"]
+    if isinstance(signalled, str) and signalled.startswith("{"):
+        signalled = json.loads(signalled)  # CloudFormation's Data: a JSON object, as a string
+        record_finding("wait_condition_data", "a JSON string of UniqueId to Data")
+    elif isinstance(signalled, dict):
+        record_finding("wait_condition_data", "a map of signal id to data")
     values = list(signalled.values()) if isinstance(signalled, dict) else [signalled]
     with logged_in(cloud, node) as session:
         boot_id = session.read_file("/proc/sys/kernel/random/boot_id").strip()
