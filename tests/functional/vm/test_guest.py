@@ -4,7 +4,8 @@ against the fingerprints cloud-init printed on the serial console), its user_dat
 QMP actions: pause keeps the boot, a volume is hot-plugged and removed, a reboot is a new boot.
 
 With KVM a boot takes seconds. Where /dev/kvm cannot boot a guest (KVM-PVM, no /dev/kvm) these
-tests run only with INTEROP_VM_ACCEL=tcg (QEMU's emulator: one to three minutes a boot)."""
+tests run only with INTEROP_VM_ACCEL=tcg (QEMU's emulator: one to three minutes a boot); with
+KVM, with INTEROP_VM_TESTS=1."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from pytest_interop.reference.vm.qemu import FINISHED, kvm_problem
 PROBLEM = kvm_problem()
 if PROBLEM is None and vm_image.load_image() is None and os.geteuid() != 0:
     PROBLEM = "the guest image is not built and building it needs root"
+# Opt-in: the guests have only been booted under TCG so far (this project's machines have
+# KVM-PVM); a CI run must not be the first boot on a new hypervisor. INTEROP_VM_TESTS=1 (or
+# INTEROP_VM_ACCEL=tcg) runs them.
+if PROBLEM is None and not (
+    os.environ.get("INTEROP_VM_TESTS") or os.environ.get("INTEROP_VM_ACCEL")
+):
+    PROBLEM = "guest tests are opt-in: set INTEROP_VM_TESTS=1 (KVM) or INTEROP_VM_ACCEL=tcg"
 pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"no virtual machines: {PROBLEM}")
 
 USER_DATA = "#cloud-config\nruncmd:\n  - [sh, -c, 'echo made-by-user-data > /run/interop-marker']\n"
