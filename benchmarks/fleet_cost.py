@@ -16,12 +16,14 @@ compared with the unsharded run's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +47,22 @@ def start_clouds(count: int, knobs: dict) -> list:
         cloud.start()
         clouds.append(cloud)
     return clouds
+
+
+@contextlib.contextmanager
+def paced_clouds(count: int, knobs: dict) -> Iterator[tuple[list, Path]]:
+    """``count`` started clouds and a directory with their clouds.yaml and the probe; both
+    gone afterwards."""
+    clouds = start_clouds(count, knobs)
+    try:
+        with tempfile.TemporaryDirectory(prefix="interop-fleet-") as tmp:
+            out = Path(tmp)
+            (out / "bench_probe.py").write_text(PROBE)
+            (out / "clouds.yaml").write_text(clouds_yaml(clouds))
+            yield clouds, out
+    finally:
+        for cloud in clouds:
+            cloud.stop()
 
 
 def clouds_yaml(clouds: list) -> str:
@@ -96,16 +114,8 @@ def growth(args: argparse.Namespace, knobs: dict) -> None:
         f"{'clouds':>6} {'wall s':>8} {'booted':>7} {'tests':>6} {'ctrl MB':>8} {'worker MB':>10}"
     )
     for count in args.clouds:
-        clouds = start_clouds(count, knobs)
-        try:
-            with tempfile.TemporaryDirectory(prefix="interop-fleet-") as tmp:
-                out = Path(tmp)
-                (out / "bench_probe.py").write_text(PROBE)
-                (out / "clouds.yaml").write_text(clouds_yaml(clouds))
-                r = run_pytest(out, clouds, args.guideline, ["-n", str(args.workers)])
-        finally:
-            for cloud in clouds:
-                cloud.stop()
+        with paced_clouds(count, knobs) as (clouds, out):
+            r = run_pytest(out, clouds, args.guideline, ["-n", str(args.workers)])
         print(
             f"{count:>6} {r['wall_s']:>8.1f} {r['booted']:>7} {r['outcomes']:>6} "
             f"{r['controller_mb']:>8.0f} {r['worker_mb']:>10.0f}   (exit {r['exit']})"
@@ -119,35 +129,25 @@ def balance(args: argparse.Namespace, knobs: dict) -> None:
         f"process of its own (-n {args.shard_workers}), one after another; cost model: "
         f"{args.cost_model}"
     )
-    clouds = start_clouds(count, knobs)
-    try:
-        with tempfile.TemporaryDirectory(prefix="interop-fleet-") as tmp:
-            out = Path(tmp)
-            (out / "bench_probe.py").write_text(PROBE)
-            (out / "clouds.yaml").write_text(clouds_yaml(clouds))
-            workers = ["-n", str(args.shard_workers)]
-            whole = run_pytest(out, clouds, args.guideline, workers)
-            shards = []
-            model_args = []
-            if args.cost_model == "durations":  # as a fleet with last night's report would
-                model_args = [f"--interop-shard-durations={whole['report']}"]
-            for index in range(1, args.shards + 1):
-                shard = f"--interop-shard={index}/{args.shards}"
-                shards.append(
-                    run_pytest(out, clouds, args.guideline, [*workers, shard, *model_args])
-                )
-            merged = out / "merged.json"
-            subprocess.run(
-                [sys.executable, "-m", "pytest_interop.cli", "report", "merge"]
-                + [str(s["report"]) for s in shards]
-                + ["-o", str(merged)],
-                capture_output=True,
-                check=False,
-            )
-            merged_data = json.loads(merged.read_text())
-    finally:
-        for cloud in clouds:
-            cloud.stop()
+    with paced_clouds(count, knobs) as (clouds, out):
+        workers = ["-n", str(args.shard_workers)]
+        whole = run_pytest(out, clouds, args.guideline, workers)
+        shards = []
+        model_args = []
+        if args.cost_model == "durations":  # as a fleet with last night's report would
+            model_args = [f"--interop-shard-durations={whole['report']}"]
+        for index in range(1, args.shards + 1):
+            shard = f"--interop-shard={index}/{args.shards}"
+            shards.append(run_pytest(out, clouds, args.guideline, [*workers, shard, *model_args]))
+        merged = out / "merged.json"
+        subprocess.run(
+            [sys.executable, "-m", "pytest_interop.cli", "report", "merge"]
+            + [str(s["report"]) for s in shards]
+            + ["-o", str(merged)],
+            capture_output=True,
+            check=False,
+        )
+        merged_data = json.loads(merged.read_text())
     print(f"{'shard':>6} {'model s':>8} {'wall s':>8} {'tests':>6} {'booted':>7}")
     model, measured = [], []
     for index, shard in enumerate(shards, 1):
