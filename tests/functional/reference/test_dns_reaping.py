@@ -46,9 +46,16 @@ def _alive(pid: int) -> bool:
     return state[state.rindex(")") + 2] != "Z"  # a zombie has ended
 
 
-def _named_dir(pid: int) -> Path:
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    return Path(argv[argv.index(b"-c") + 1].decode()).parent
+def _named_dir(pid: int, timeout: float = 10.0) -> Path:
+    """The directory of named's config file, from its command line. Read again until it
+    names one: right after the exec the command line can still be empty."""
+    deadline = time.monotonic() + timeout
+    while True:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"-c" in argv:
+            return Path(argv[argv.index(b"-c") + 1].decode()).parent
+        assert time.monotonic() < deadline, f"named {pid} runs without -c: {argv!r}"
+        time.sleep(0.05)
 
 
 def _serve_with_named() -> tuple[subprocess.Popen[str], int, Path]:
