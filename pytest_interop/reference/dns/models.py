@@ -280,7 +280,21 @@ class DnsModel:
         elif step == "add":
             server.add_zone(name, payload)
         else:
-            server.update(name, *payload)
+            try:
+                server.update(name, *payload)
+            except Exception:
+                # A refused or lost update leaves named behind the API: serve the zone again
+                # whole, as Designate's backends do when a zone is out of sync.
+                LOG.warning(
+                    "reference dns: update of %s failed, adding it again", name, exc_info=True
+                )
+                with self.state.lock:
+                    current = self.zones.get(zone_id)
+                    text = self.zone_text(current) if current is not None else None
+                if text is None:
+                    return
+                server.delete_zone(name)
+                server.add_zone(name, text)
         with self.state.lock:
             if step == "add" and zone_id in self.zones:
                 self.zones[zone_id].served = True

@@ -120,6 +120,26 @@ def test_record_types_resolve(
     assert (name, rdtype) in listed
 
 
+def test_an_update_named_refuses_is_served_by_adding_the_zone_again(
+    cloud: ReferenceCloud, conn: Any, zone: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """named refusing (or losing) one dynamic update does not leave the API ahead of it: the
+    zone is served again whole and the record set still goes ACTIVE and resolves."""
+    refused: list[str] = []
+
+    def refuse_once(self: bind.NamedServer, zone_name: str, soa: Any, changes: Any) -> None:
+        refused.append(zone_name)
+        monkeypatch.undo()
+        raise RuntimeError(f"named refused the update of {zone_name}: REFUSED")
+
+    monkeypatch.setattr(bind.NamedServer, "update", refuse_once)
+    name = f"again.{zone.name}"
+    recordset = conn.dns.create_recordset(zone, name=name, type="A", records=["192.0.2.77"])
+    wait_active(conn, zone, recordset)
+    assert refused == [zone.name]
+    assert answer(cloud, name, "A") == ["192.0.2.77"]
+
+
 def test_update_changes_answer_and_raises_serial(
     cloud: ReferenceCloud, conn: Any, zone: Any
 ) -> None:
