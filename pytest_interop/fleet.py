@@ -14,7 +14,6 @@ import argparse
 import json
 import shlex
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -354,9 +353,3 @@ def register(subparsers: Any) -> None:
         help="look guideline ids up here before the shipped ones",
     )
     plan.set_defaults(func=cmd_plan)
-
-
-def main(argv: Sequence[str] | None = None) -> int:  # for `python -m pytest_interop.fleet`
-    from pytest_interop.cli import main as interop_main
-
-    return interop_main(["fleet", *(argv or sys.argv[1:])])

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_interop.errors import ConfigurationError
 from pytest_interop.scheduling import SHARED_SCOPES, estimated_cost, module_of
 
@@ -134,10 +136,14 @@ class Plan:
 def make_plan(
     items: Sequence[Any], count: int, durations: Mapping[str, float] | None = None
 ) -> Plan:
-    durations = durations or {}
+    return _plan([(item, unit_of(item)) for item in items], count, durations or {})
+
+
+def _plan(
+    placed: Sequence[tuple[Any, tuple[str, str]]], count: int, durations: Mapping[str, float]
+) -> Plan:
     unit_costs: dict[tuple[str, str], float] = {}
-    for item in items:
-        unit = unit_of(item)
+    for item, unit in placed:
         unit_costs[unit] = unit_costs.get(unit, 0.0) + estimated_cost(item, durations)
     # Longest processing time first; ties by unit name, so the plan is a function of its inputs.
     heap = [(0.0, index) for index in range(1, count + 1)]
@@ -156,25 +162,17 @@ def split(
     items: Sequence[Any], shard: Shard, durations: Mapping[str, float] | None = None
 ) -> tuple[list[Any], list[Any], Plan]:
     """(kept, left to other shards, the plan) for one shard."""
-    plan = make_plan(items, shard.count, durations)
+    placed = [(item, unit_of(item)) for item in items]  # each item's unit, worked out once
+    plan = _plan(placed, shard.count, durations or {})
     kept, others = [], []
-    for item in items:
-        (kept if plan.assignment[unit_of(item)] == shard.index else others).append(item)
+    for item, unit in placed:
+        (kept if plan.assignment[unit] == shard.index else others).append(item)
     return kept, others, plan
 
 
 # -- the plugin's side: options, the stash, the report's record ------------------------
 
-SHARD_STASH: Any = None  # set below; a pytest StashKey (pytest is imported lazily by tools)
-
-
-def _stash_key() -> Any:
-    global SHARD_STASH
-    if SHARD_STASH is None:
-        import pytest
-
-        SHARD_STASH = pytest.StashKey[dict]()
-    return SHARD_STASH
+SHARD_STASH = pytest.StashKey[dict]()
 
 
 def configure(config: Any) -> None:
@@ -186,12 +184,12 @@ def configure(config: Any) -> None:
     shard = parse_shard(text)
     durations_path = config.getoption("interop_shard_durations", None)
     durations = load_durations(durations_path) if durations_path else {}
-    config.stash[_stash_key()] = {"shard": shard, "durations": durations, "record": None}
+    config.stash[SHARD_STASH] = {"shard": shard, "durations": durations, "record": None}
 
 
 def apply(config: Any, items: list[Any]) -> list[Any]:
     """Keep this shard's items in ``items``; return the ones left to other shards."""
-    state = config.stash.get(_stash_key(), None)
+    state = config.stash.get(SHARD_STASH, None)
     if state is None:
         return []
     kept, others, plan = split(items, state["shard"], state["durations"])
@@ -209,7 +207,7 @@ def apply(config: Any, items: list[Any]) -> list[Any]:
 
 def record(config: Any) -> dict[str, Any] | None:
     """What the report says of this shard (None when the run is not sharded)."""
-    state = config.stash.get(_stash_key(), None)
+    state = config.stash.get(SHARD_STASH, None)
     if state is None:
         return None
     return state["record"] or {"index": state["shard"].index, "count": state["shard"].count}
@@ -217,6 +215,6 @@ def record(config: Any) -> dict[str, Any] | None:
 
 def adopt(config: Any, worker_record: dict[str, Any] | None) -> None:
     """The controller takes the plan a worker computed (under xdist only workers collect)."""
-    state = config.stash.get(_stash_key(), None)
+    state = config.stash.get(SHARD_STASH, None)
     if state is not None and worker_record and state["record"] is None:
         state["record"] = worker_record

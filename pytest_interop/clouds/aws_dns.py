@@ -289,25 +289,6 @@ class Route53Dns(DnsFacet):
         self.aws.track_deleted(RECORD_KIND, f"{zone_id}/{recordset_id}")
 
     # -- clean-up ---------------------------------------------------------------------------
-    def delete_ledger_record(self, record: LedgerRecord) -> bool:
-        try:
-            if record.kind == ZONE_KIND:
-                zone_id = record.resource_id
-                if not zone_id and record.name:
-                    named = [z.id for z in self.list_zones() if z.name == record.name]
-                    zone_id = named[0] if named else None
-                if not zone_id:
-                    return False
-                self.delete_zone(zone_id)
-                return True
-            if not record.resource_id:
-                return False
-            zone_id, _, recordset_id = record.resource_id.partition("/")
-            self.delete_recordset(zone_id, recordset_id)
-            return True
-        except ResourceNotFound:
-            return False
-
     def leftovers(self, ours: Any, attempt: Any) -> None:
         for zone in self.list_zones():
             tags = _tags(zone.description)

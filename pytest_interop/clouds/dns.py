@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_interop.clouds.base import ResourceNotFound
 from pytest_interop.errors import InfrastructureError
 
 if TYPE_CHECKING:
@@ -145,7 +146,24 @@ class DnsFacet:
 
     # clean-up
     def delete_ledger_record(self, record: LedgerRecord) -> bool:
-        raise NotImplementedError
+        """A zone (by id, else by name) or a record set; False when already gone."""
+        try:
+            if record.kind == ZONE_KIND:
+                zone_id = record.resource_id
+                if not zone_id and record.name:
+                    named = [z.id for z in self.list_zones() if z.name == record.name]
+                    zone_id = named[0] if named else None
+                if not zone_id:
+                    return False
+                self.delete_zone(zone_id)
+                return True
+            if not record.resource_id:
+                return False  # its zone's deletion takes it along
+            zone_id, _, recordset_id = record.resource_id.partition("/")
+            self.delete_recordset(zone_id, recordset_id)
+            return True
+        except ResourceNotFound:
+            return False
 
     def leftovers(self, ours: Any, attempt: Any) -> None:
         raise NotImplementedError

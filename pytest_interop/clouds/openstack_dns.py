@@ -31,7 +31,6 @@ from pytest_interop.resources import NAME_PREFIX, TAG_KEY
 
 if TYPE_CHECKING:
     from pytest_interop.clouds.openstack import OpenStackCloud
-    from pytest_interop.resources import LedgerRecord
 
 
 def _zone(item: Any) -> DnsZone:
@@ -230,26 +229,6 @@ class DesignateDns(DnsFacet):
         self.os.track_deleted(RECORD_KIND, f"{zone_id}/{recordset_id}")
 
     # -- clean-up ---------------------------------------------------------------------------
-    def delete_ledger_record(self, record: LedgerRecord) -> bool:
-        """A zone (by id, else by name) or a record set; False when already gone."""
-        try:
-            if record.kind == ZONE_KIND:
-                zone_id = record.resource_id
-                if not zone_id and record.name:
-                    named = [z.id for z in self.list_zones() if z.name == record.name]
-                    zone_id = named[0] if named else None
-                if not zone_id:
-                    return False
-                self.delete_zone(zone_id)
-                return True
-            if not record.resource_id:
-                return False  # its zone's deletion takes it along
-            zone_id, _, recordset_id = record.resource_id.partition("/")
-            self.delete_recordset(zone_id, recordset_id)
-            return True
-        except ResourceNotFound:
-            return False
-
     def leftovers(self, ours: Any, attempt: Any) -> None:
         from pytest_interop.clouds.openstack import _parse_tag_text
 

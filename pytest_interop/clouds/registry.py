@@ -149,7 +149,7 @@ def _searched(loader: Any) -> str:
     return ", ".join(f"{folder}/clouds.{{{','.join(exts)}}}" for folder, exts in folders.items())
 
 
-def _vendor_profile(cloud: str) -> bool:
+def _has_vendor_profile(cloud: str) -> bool:
     """Whether openstacksdk ships a vendor profile of that name (its files, no network: for
     an unknown name ``vendors.get_profile`` would try the name as a host's well-known URL)."""
     from importlib.resources import files
@@ -161,8 +161,8 @@ def _vendor_profile(cloud: str) -> bool:
 def _unconfigured(name: str, cloud: str, loader: Any) -> str:
     """No clouds.yaml entry of that name: say where we looked and the lines to add."""
     where = Path(os.environ.get("OS_CLIENT_CONFIG_FILE") or "~/.config/openstack/clouds.yaml")
-    profile = _vendor_profile(cloud)
-    if profile:
+    vendor = _has_vendor_profile(cloud)
+    if vendor:
         found = f"openstacksdk knows the vendor profile {cloud!r}; add to {where}:"
         first = [f"    profile: {cloud}"]
     else:
@@ -173,7 +173,7 @@ def _unconfigured(name: str, cloud: str, loader: Any) -> str:
         f"  {cloud}:",
         *first,
         "    auth:",
-        *([] if profile else ["      auth_url: https://keystone.example.com:5000/v3"]),
+        *([] if vendor else ["      auth_url: https://keystone.example.com:5000/v3"]),
         "      username: YOUR_USER",
         "      password: YOUR_PASSWORD",
         "      project_name: YOUR_PROJECT",
