@@ -10,9 +10,12 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_interop.reference.addresses import allocate_loopback, release_loopback
+
+if TYPE_CHECKING:
+    from pytest_interop.reference.state import CloudState
 
 LOG = logging.getLogger(__name__)
 
@@ -82,10 +85,17 @@ class MachineGlue:
         sudo_requires_tty: bool,
         image_id: str | None = None,
         user_data: str | None = None,
+        image_data: bytes | None = None,
     ) -> bool:
+        """image_data: the image's bytes; an image uploaded from a volume holds its files."""
         if self._host is None:
             return True
         extra = {"user_data": user_data} if self.backend == "vm" else {}
+        disk = self._snapshot_disks.get(image_id) if image_id else None
+        if disk is None and self.backend != "vm":
+            from pytest_interop.reference.machines.volume_disks import decode_disk
+
+            disk = decode_disk(image_data)
         try:
             machine = self._host.create(
                 server_id,
@@ -98,7 +108,7 @@ class MachineGlue:
                 image_name=image_name,
                 root_login=root_login,
                 sudo_requires_tty=sudo_requires_tty,
-                disk=self._snapshot_disks.get(image_id) if image_id else None,
+                disk=disk,
                 **extra,
             )
         except Exception:
@@ -151,10 +161,18 @@ class MachineGlue:
         self._call(server_id, "rebuild", image_name, login_user, authorized_keys)
 
     def attach_disk(
-        self, server_id: str, device: str, size_gb: int, *, read_only: bool = False
+        self,
+        server_id: str,
+        device: str,
+        size_gb: int,
+        *,
+        read_only: bool = False,
+        volume: VolumeFiles | None = None,
     ) -> None:
-        """The volume's disk in the guest; read_only for a volume whose readonly flag is set."""
-        self._call(server_id, "attach_disk", device, size_gb, read_only=read_only)
+        """The volume's disk in the guest; read_only for a volume whose readonly flag is set.
+        An emulated guest also sees the volume's files (a VM's disk is a blank one)."""
+        extra = {"content": volume} if volume is not None and self.backend != "vm" else {}
+        self._call(server_id, "attach_disk", device, size_gb, read_only=read_only, **extra)
 
     def detach_disk(self, server_id: str, device: str) -> None:
         self._call(server_id, "detach_disk", device)
@@ -164,6 +182,10 @@ class MachineGlue:
         machine = self._machines.get(server_id)
         if machine is not None:
             self._snapshot_disks[image_id] = machine.disk_contents()
+
+    def snapshot_disk(self, image_id: str) -> Any:
+        """The disk a server snapshot took for this image, if any."""
+        return self._snapshot_disks.get(image_id)
 
     def forget_snapshot(self, image_id: str) -> None:
         self._snapshot_disks.pop(image_id, None)
@@ -197,3 +219,56 @@ class MachineGlue:
                 self._host.close()
             except Exception:
                 LOG.exception("reference cloud: machine host did not close")
+
+
+class VolumeFiles:
+    """A Cinder volume's files, as an emulated guest that attaches it sees them
+    (``reference.machines.volume_disks``): those its bytes hold once written through a mount,
+    else, for a volume made from an image, that image's system; a blank volume holds none."""
+
+    def __init__(self, state: CloudState, volume_id: str) -> None:
+        self._state = state
+        self._volume_id = volume_id
+
+    def _volume(self) -> Any:
+        return self._state.volume.volumes.get(self._volume_id)
+
+    def holds_files(self) -> bool:
+        from pytest_interop.reference.machines.volume_disks import DISK_MAGIC
+
+        with self._state.lock:
+            volume = self._volume()
+            if volume is None:
+                return False
+            return volume.data.startswith(DISK_MAGIC) or "image_id" in volume.image_metadata
+
+    def files(self) -> Any:
+        from pytest_interop.reference.machines.volume_disks import decode_disk, fresh_system_files
+
+        with self._state.lock:
+            volume = self._volume()
+            if volume is None:
+                return None
+            written = decode_disk(volume.data)
+            if written is not None:
+                return written
+            image_id = volume.image_metadata.get("image_id")
+            if image_id is None:
+                return None
+            taken = self._state.machines.snapshot_disk(image_id)
+            if isinstance(taken, dict):  # an image snapshotted from an emulated server
+                return dict(taken)
+            made_from = volume.image_metadata
+            parts = (made_from.get("os_distro"), made_from.get("image_name"))
+            system = " ".join(str(part) for part in parts if part) or image_id
+            login_user = self._state.image.guest_traits(image_id).login_user
+        return fresh_system_files(system, login_user)
+
+    def save(self, files: Any) -> None:
+        from pytest_interop.reference.machines.volume_disks import encode_disk
+
+        data = encode_disk(files)
+        with self._state.lock:
+            volume = self._volume()
+            if volume is not None:
+                volume.data = data

@@ -550,6 +550,7 @@ class ComputeModel:
                 disk_gb=server.flavor.disk,
                 image_name=_system_name(image, server.image_id),
                 image_id=server.image_id,
+                image_data=self.state.image.data.get(server.image_id),
                 root_login=traits.root_login,
                 sudo_requires_tty=traits.sudo_requires_tty,
                 user_data=server.user_data,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from pytest_interop.reference.compute import exceptions
+from pytest_interop.reference.compute.machines_glue import VolumeFiles
 from pytest_interop.reference.core.errors import ApiError
 from pytest_interop.reference.core.wire import (
     RequestContext,
@@ -90,7 +91,13 @@ class VolumeAttachmentResponses:
             read_only = bool(volume.read_only)  # Cinder attaches such a volume in mode "ro"
 
         def finish() -> None:
-            self.state.machines.attach_disk(server_id, device, size, read_only=read_only)
+            self.state.machines.attach_disk(
+                server_id,
+                device,
+                size,
+                read_only=read_only,
+                volume=VolumeFiles(self.state, volume_id),
+            )
             self.state.volume.finish_nova_attach(volume_id, server_id, device)
 
         self.state.scheduler.call_later(self.state.faults.settings.action_delay, finish)

@@ -1205,4 +1205,4 @@ def cmd_test(process: Process, argv: list[str]) -> int:
 
 
 # system commands register themselves into COMMANDS on import
-from pytest_interop.reference.machines import curl, system  # noqa: E402, F401
+from pytest_interop.reference.machines import curl, system, volume_disks  # noqa: E402, F401

@@ -457,7 +457,7 @@ def cmd_lsblk(process: Process, argv: list[str]) -> int:
             "TYPE": kind,
             "MOUNTPOINT": mountpoint,
             "MOUNTPOINTS": mountpoint,
-            "FSTYPE": "ext4" if mountpoint else "",
+            "FSTYPE": "ext4" if kind == "part" else "",  # the root disk's and volumes' partitions
             "PATH": f"/dev/{name}",
         }
         rows.append([values.get(column, "") for column in columns_list])

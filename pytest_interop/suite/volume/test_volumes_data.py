@@ -3,7 +3,10 @@
 Capabilities: volumes-v{2,3}-snapshot-create-delete, -clone, -copy-image-to-volume, and
 volumes-v{2,3}-upload. Content is compared where the cloud lets the tester read a volume's bytes
 back, which is an upload to the image service: two volumes of the same size uploaded the same
-way give images with the same checksum exactly when they hold the same bytes.
+way give images with the same checksum exactly when they hold the same bytes. The v3 upload
+test also writes a file into the volume's filesystem (mounted in a server of the test's own)
+and reads it back in a server booted from the uploaded image: what a user who customises a
+boot volume and turns it into an image depends on. (2017.01's v2 test keeps its one boot.)
 """
 
 from __future__ import annotations
@@ -12,8 +15,17 @@ import pytest
 
 from pytest_interop.clouds.base import Cloud, Image, ResourceNotFound
 from pytest_interop.errors import NotApplicable
-from pytest_interop.fixtures import BootedServer, connected_node
-from pytest_interop.suite.volume.conftest import VolumeBox, metadata_without_run_tags, unique
+from pytest_interop.fixtures import BootedServer, booted_server, connected_node
+from pytest_interop.suite.volume.conftest import (
+    VolumeBox,
+    guest_disks,
+    metadata_without_run_tags,
+    unique,
+    wait_for_guest_disks,
+)
+
+UPLOAD_MARKER = "/etc/interop-upload-marker"  # where cloud-init and first boot leave files be
+FILESYSTEMS = ("ext4", "ext3", "ext2", "xfs", "btrfs")
 
 
 def content_checksum(box: VolumeBox, volume_id: str) -> str | None:
@@ -179,10 +191,55 @@ def check_upload_makes_an_image(box: VolumeBox, cloud: Cloud) -> None:
     assert box.cloud.get_volume(volume.id).status == "available"  # back to usable
 
 
-def check_uploaded_image_boots(box: VolumeBox, cloud: Cloud, keypair, record_finding) -> None:
+def root_partition(node, disk: str) -> tuple[str, str]:
+    """(name, filesystem type) of the disk's largest partition holding a filesystem."""
+    listing = node.run(["lsblk", "-l", "-n", "-b", "-o", "NAME,TYPE,FSTYPE,SIZE", f"/dev/{disk}"])
+    found = []
+    for line in listing.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 4 and fields[1] in ("part", "disk") and fields[2] in FILESYSTEMS:
+            found.append((int(fields[3]), fields[0], fields[2]))
+    assert found, f"the volume made from an image shows no filesystem: {listing.stdout!r}"
+    _size, name, filesystem = max(found)
+    return name, filesystem
+
+
+def write_into_volume(box: VolumeBox, cloud: Cloud, keypair, volume_id: str, text: str) -> None:
+    """Attach the volume to a server of the test's own, mount its root filesystem, write
+    UPLOAD_MARKER there, unmount and detach: as a user customises a volume before an upload."""
+    with booted_server(cloud, keypair) as writer, connected_node(writer) as node:
+        before = guest_disks(node)
+        box.cloud.attach_volume(writer.id, volume_id)
+        after = wait_for_guest_disks(
+            node, lambda disks: set(disks) - set(before), what="the volume to appear"
+        )
+        (disk,) = sorted(set(after) - set(before))
+        partition, filesystem = root_partition(node, disk)
+        mountpoint = "/mnt/interop-upload"
+        same_image = ["-o", "nouuid"] if filesystem == "xfs" else []  # the writer's root's UUID
+        node.run(["mkdir", "-p", mountpoint], sudo=True)
+        node.run(["mount", *same_image, f"/dev/{partition}", mountpoint], sudo=True)
+        try:
+            node.run(["tee", mountpoint + UPLOAD_MARKER], sudo=True, input=text + "\n")
+            node.run(["sync"], sudo=True)
+        finally:
+            node.run(["umount", mountpoint], sudo=True)
+        box.cloud.detach_volume(writer.id, volume_id)
+        wait_for_guest_disks(node, lambda disks: disk not in disks, what=f"{disk} to go")
+
+
+def check_uploaded_image_boots(
+    box: VolumeBox, cloud: Cloud, keypair, record_finding, *, written: bool = False
+) -> None:
     """A bootable volume uploaded to an image boots a server that logs in and runs the
-    system the volume held (its os-release names the source image's distribution)."""
+    system the volume held (its os-release names the source image's distribution); with
+    `written`, a file written into the volume first is on the booted server's disk."""
     source_image, volume = image_volume(box, cloud)
+    token = unique("written-to-the-volume")
+    if written:
+        if not comparable_content(box):
+            box.upload(volume.id)  # before a server is booted to write: EBS says it cannot
+        write_into_volume(box, cloud, keypair, volume.id, token)
     if comparable_content(box):
         blank = box.volume(volume.size_gb)
         assert content_checksum(box, volume.id) != content_checksum(box, blank.id), (
@@ -219,6 +276,15 @@ def check_uploaded_image_boots(box: VolumeBox, cloud: Cloud, keypair, record_fin
                     f"the server booted from the upload runs {distro!r}, the volume held "
                     f"{source_image.os_distro!r}"
                 )
+            if written:
+                found = node.run(["cat", UPLOAD_MARKER], check=False)
+                assert found.exit_status == 0, (
+                    f"{UPLOAD_MARKER}, written to the volume before its upload, is not on the "
+                    f"disk of the server booted from the image: {found.stderr.strip()}"
+                )
+                assert found.stdout.strip() == token, (
+                    f"{UPLOAD_MARKER} holds {found.stdout.strip()!r}, {token!r} was written"
+                )
     finally:
         cloud.delete_server(server.id)
 
@@ -241,7 +307,7 @@ def test_v2_image_uploaded_from_a_bootable_volume_boots_and_logs_in(
 
 
 @pytest.mark.idempotent_id("bcadc4ee-2603-4393-8f1a-ff9d6751760e")
-def test_v3_image_uploaded_from_a_bootable_volume_boots_and_logs_in(
+def test_v3_image_uploaded_from_a_bootable_volume_boots_and_holds_what_was_written(
     volumes_v3, cloud, keypair, record_finding
 ):
-    check_uploaded_image_boots(volumes_v3, cloud, keypair, record_finding)
+    check_uploaded_image_boots(volumes_v3, cloud, keypair, record_finding, written=True)
