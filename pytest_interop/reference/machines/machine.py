@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
-from pytest_interop.reference.machines.filesystem import DEVICE, FILE, Filesystem, Inode
+from pytest_interop.reference.machines.disks import AttachedDisks, BlockDevice
+from pytest_interop.reference.machines.filesystem import FILE, Filesystem, Inode
 from pytest_interop.reference.machines.hostkeys import (
     HostKey,
     generate_host_keys,
@@ -48,10 +49,10 @@ from pytest_interop.reference.machines.sshd_policy import (
     SshdSettings,
     load_settings,
 )
-from pytest_interop.reference.machines.volume_disks import DiskContent, Mounts
 
 if TYPE_CHECKING:
     from pytest_interop.reference.machines.host import MachineHost
+    from pytest_interop.reference.machines.volume_disks import DiskContent
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +108,7 @@ class Machine:
         self._transports: dict[MachineTransport, str] = {}
         self._threads = ThreadGroup(f"machine-{server_id}")
         self._off = threading.Event()
-        self._disks: dict[str, int] = {}  # attached disk name -> size in GB
-        self._read_only_disks: set[str] = set()
-        self._disk_contents: dict[str, DiskContent] = {}  # attached volumes that hold files
-        self.mounts = Mounts(self)
+        self.disks = AttachedDisks(self)
         self._console: list[str] = []
         self.powered_on = False
         self.destroyed = False
@@ -134,9 +132,8 @@ class Machine:
     def _install(
         self, image_name: str, login_user: str, authorized_keys: list[str], password: str | None
     ) -> None:
-        if hasattr(self, "fs"):  # a rebuild: the old disk goes, what is mounted is written back
-            for name in list(self._disk_contents):
-                self.mounts.release(name)
+        if hasattr(self, "fs"):  # a rebuild: the old disk goes
+            self.disks.release_mounts()
         self.image_name = image_name
         self.login_user = login_user
         self.distro = distro_for(image_name)
@@ -204,46 +201,12 @@ class Machine:
         )
 
     def _sync_disk_nodes(self) -> None:
-        for path in [p for p in self.fs.all_paths() if p.startswith("/dev/vd")]:
-            self.fs.drop(path)
-        self.fs.put_node("/dev/vda", Inode(DEVICE, 0, 6, 0o660, size=self.disk_gb * 1024**3))
-        self.fs.put_node(
-            "/dev/vda1", Inode(DEVICE, 0, 6, 0o660, size=self.disk_gb * 1024**3 - 1024**2 * 106)
-        )
-        for name, size in self._disks.items():
-            self.fs.put_node(
-                f"/dev/{name}",
-                Inode(
-                    DEVICE,
-                    0,
-                    6,
-                    0o660,
-                    size=size * 1024**3,
-                    read_only=name in self._read_only_disks,
-                ),
-            )
-            if name in self._disk_contents:  # a volume with a filesystem: its partition
-                self.fs.put_node(
-                    f"/dev/{name}1",
-                    Inode(DEVICE, 0, 6, 0o660, size=(size * 1024 - 1) * 1024**2),
-                )
+        self.disks.put_device_nodes(self.fs, self.disk_gb)
 
-    def block_devices(self) -> list[tuple[str, int, str, str, str, bool]]:
+    def block_devices(self) -> list[BlockDevice]:
         """(name, bytes, type, mountpoint, parent, read_only) for lsblk."""
         with self._lock:
-            root = self.disk_gb * 1024**3
-            devices = [
-                ("vda", root, "disk", "", "", False),
-                ("vda1", root - 1024**2 * 106, "part", "/", "vda", False),
-            ]
-            for name, size in sorted(self._disks.items()):
-                read_only = name in self._read_only_disks
-                devices.append((name, size * 1024**3, "disk", "", "", read_only))
-                if name in self._disk_contents:
-                    mountpoint = self.mounts.target_of(name) or ""
-                    part = (size * 1024 - 1) * 1024**2
-                    devices.append((f"{name}1", part, "part", mountpoint, name, read_only))
-            return devices
+            return self.disks.block_devices(self.disk_gb)
 
     def _boot(self, *, new_instance: bool) -> None:
         with self._lock:
@@ -464,41 +427,21 @@ class Machine:
         """A disk at /dev/<device>; read_only as a read-only Cinder volume is attached (lsblk
         shows RO=1, opening it for writing fails with EROFS, for root too). A volume with
         files (content) shows its partition, /dev/<device>1, which `mount` mounts."""
-        name = device.removeprefix("/dev/")
         with self._lock:
-            if name in self._disks or name.startswith("vda"):
-                raise ValueError(f"{name} is already attached")
-            self._disks[name] = size_gb
-            if read_only:
-                self._read_only_disks.add(name)
-            if content is not None and content.holds_files():
-                self._disk_contents[name] = content
+            self.disks.attach(
+                device.removeprefix("/dev/"), size_gb, read_only=read_only, content=content
+            )
             self._sync_disk_nodes()
 
-    def disk_content(self, name: str) -> DiskContent | None:
-        """What backs attached disk `name` when it holds a filesystem."""
-        with self._lock:
-            return self._disk_contents.get(name)
-
-    def disk_read_only(self, name: str) -> bool:
-        with self._lock:
-            return name in self._read_only_disks
-
     def detach_disk(self, device: str) -> None:
-        name = device.removeprefix("/dev/")
         with self._lock:
-            if self._disks.pop(name, None) is None:
-                raise KeyError(name)
-            self.mounts.release(name)
-            self._disk_contents.pop(name, None)
-            self._read_only_disks.discard(name)
+            self.disks.detach(device.removeprefix("/dev/"))
             self._sync_disk_nodes()
 
     def destroy(self) -> None:
         with self._lock:
             self.destroyed = True  # first, so that no power_on can race the stop below
-            for name in list(self._disk_contents):
-                self.mounts.release(name)
+            self.disks.release_mounts()
         self._stop()
         with self._lock:
             self._ips.clear()

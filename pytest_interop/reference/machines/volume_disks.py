@@ -144,7 +144,7 @@ def cmd_mount(process: Process, argv: list[str]) -> int:
     machine = process.machine
     if not operands:
         process.stdout.write("/dev/vda1 on / type ext4 (rw,relatime)\n")
-        for name, target in machine.mounts.table():
+        for name, target in machine.disks.mounts.table():
             process.stdout.write(f"/dev/{name}1 on {target} type ext4 (rw,relatime)\n")
         return 0
     if not process.cred.is_root:
@@ -159,7 +159,8 @@ def cmd_mount(process: Process, argv: list[str]) -> int:
         process.error(f"mount: {target}: unknown filesystem type '{fs_type}'.")
         return 32
     disk = posixpath.basename(source)
-    content = machine.disk_content(disk.removesuffix("1")) if disk.endswith("1") else None
+    disks = machine.disks
+    content = disks.content(disk.removesuffix("1")) if disk.endswith("1") else None
     target_inode = process.fs.raw(target)
     if target_inode is None or target_inode.kind != DIR:
         process.error(f"mount: {target}: mount point does not exist.")
@@ -167,13 +168,13 @@ def cmd_mount(process: Process, argv: list[str]) -> int:
     if content is None:
         process.error(f"mount: {target}: special device {source} does not exist.")
         return 32
-    mounted_on = machine.mounts.target_of(disk.removesuffix("1"))
+    mounted_on = disks.mounts.target_of(disk.removesuffix("1"))
     if mounted_on is not None:
         process.error(f"mount: {target}: {source} already mounted on {mounted_on}.")
         return 32
-    read_only = machine.disk_read_only(disk.removesuffix("1"))
+    read_only = disks.is_read_only(disk.removesuffix("1"))
     try:
-        machine.mounts.mount(disk.removesuffix("1"), content, target, read_only=read_only)
+        disks.mounts.mount(disk.removesuffix("1"), content, target, read_only=read_only)
     except ValueError as error:
         process.error(f"mount: {target}: {error} on {source}.")
         return 32
@@ -190,7 +191,7 @@ def cmd_umount(process: Process, argv: list[str]) -> int:
         return 1
     status = 0
     for operand in operands:
-        mounts = process.machine.mounts
+        mounts = process.machine.disks.mounts
         name = posixpath.basename(operand).removesuffix("1")
         target = posixpath.normpath(process.path(operand))
         if mounts.target_of(name) is not None and operand.startswith("/dev/"):
