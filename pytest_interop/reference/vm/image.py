@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
@@ -318,7 +318,7 @@ def _build(recipe: Recipe, directory: Path) -> GuestImage:
         shutil.rmtree(work, ignore_errors=True)
     image = load_image(recipe, directory.parent)
     assert image is not None
-    return GuestImage(image.directory, image.disk, image.kernel, image.initrd, seconds, True)
+    return replace(image, built_now=True)  # as the manifest says it, build time rounded
 
 
 def _write(tree: Path, path: str, content: str) -> None:
