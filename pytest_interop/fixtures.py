@@ -8,6 +8,10 @@ so each cloud gets its own key pairs and servers:
 - ``shared_server`` / ``shared_node``: one read-only server per run and cloud (and an SSH
   session to it per worker), for tests that only look;
 - ``server`` / ``node``: a server (and SSH session) of the test's own, for tests that change it;
+- :class:`ModuleServer` / :func:`module_server_fixtures`: one server for a module's tests that
+  change it and hand it back as they found it (stop -> start, attach -> detach), lent to one
+  test at a time, put back to its boot state or replaced before the next (Tempest's server per
+  test class);
 - ``record_finding``: ``record_finding(key, value)`` stores a finding for the report.
 
 Everything created goes through the adapter's ledger too, so an interrupted run is still
@@ -20,6 +24,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,6 +45,9 @@ from pytest_interop.clouds.base import (
 from pytest_interop.errors import NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.sharing import SharedSlot, defer_to_session_end, shared_across_workers
+
+_CALL_FAILED = pytest.StashKey[bool]()
+STATE_SETTLE_S = 30.0  # how long a module server may take to show its boot state again
 
 # Accounts tried after the discovered one, most common first.
 FALLBACK_USERS = ("ubuntu", "ec2-user", "cloud-user", "centos", "debian", "fedora", "cirros")
@@ -268,3 +276,197 @@ def node(server: BootedServer, request: pytest.FixtureRequest) -> Iterator[Any]:
     with connected_node(server) as connected:
         _record(request, server.findings)
         yield connected
+
+
+# --- a server per module, lent to one test at a time -----------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Remember whether a test's call failed: a module server it used is then replaced."""
+    report: pytest.TestReport = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+def flavor_matches(server: Server, flavor: Flavor) -> bool:
+    """Nova names the flavor by id before microversion 2.47 and by name after it."""
+    return server.flavor_id in (flavor.id, flavor.name)
+
+
+class ModuleServer:
+    """One server (and SSH session) for the tests of a module that change a server and hand
+    it back: lent to one test at a time, checked before each.
+
+    Before a test gets it, the server is put back to its boot state where a test left it
+    otherwise by design (started if off, unlocked, resized back to its flavor, rebuilt back
+    to its image) and checked: ACTIVE, the boot flavor and image, unlocked, a command
+    answered over SSH, and ``state(booted, node)`` (say, the volumes attached and the guest's
+    disks) equal to what it was right after the boot. A server a test failed on, or that
+    does not pass the check, is deleted and another booted: one failure does not spoil the
+    tests after it. ``replacements`` counts those boots.
+    """
+
+    def __init__(
+        self,
+        cloud: Cloud,
+        key_dir: Path,
+        state: Callable[[BootedServer, Any], Any] | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.key_dir = key_dir
+        self.state = state
+        self.boot_state: Any = None
+        self.replacements = 0
+        self.booted: BootedServer | None = None
+        self.node: Any = None
+        self.spoilt = False
+        self._server_stack = contextlib.ExitStack()
+        self._node_stack = contextlib.ExitStack()
+
+    # -- life of the current server ------------------------------------------------------
+    def boot(self) -> None:
+        stack = contextlib.ExitStack()
+        with stack:
+            pair = stack.enter_context(imported_keypair(self.cloud, self.key_dir))
+            booted = stack.enter_context(booted_server(self.cloud, pair))
+            self._server_stack = stack.pop_all()
+        self.booted = booted
+        self.spoilt = False
+        self._connect()
+        if self.state is not None:
+            self.boot_state = self.state(booted, self.node)
+
+    def _connect(self) -> None:
+        assert self.booted is not None
+        self._node_stack.close()
+        stack = contextlib.ExitStack()
+        with stack:
+            self.booted.reachable = self.cloud.reachable_address(self.booted.id)
+            self.node = stack.enter_context(connected_node(self.booted))
+            self._node_stack = stack.pop_all()
+
+    def discard(self) -> None:
+        booted, self.booted = self.booted, None
+        self._node_stack.close()
+        self.node = None
+        if booted is not None:
+            with contextlib.suppress(Exception):  # a locked server refuses its delete
+                if self.cloud.get_server(booted.id).locked:
+                    self.cloud.unlock_server(booted.id)
+        self._server_stack.close()  # deletes the server and its key pair
+
+    def close(self) -> None:
+        self.discard()
+
+    # -- lending -------------------------------------------------------------------------
+    def lend(self) -> BootedServer:
+        """The server, as booted and reachable; another one if it cannot be made so."""
+        if self.booted is not None and not self.spoilt:
+            try:
+                self._restore()
+                return self.booted
+            except Exception:
+                pass  # the test after a broken server gets a new one
+        if self.booted is not None:
+            self.discard()
+            self.replacements += 1
+        self.boot()
+        assert self.booted is not None
+        return self.booted
+
+    def give_back(self, failed: bool) -> None:
+        if failed:
+            self.spoilt = True
+
+    def _restore(self) -> None:
+        booted, cloud = self.booted, self.cloud
+        assert booted is not None
+        current = cloud.get_server(booted.id)
+        reconnect = False
+        if current.locked:
+            cloud.unlock_server(booted.id)
+        if current.status == "SHUTOFF":
+            current = cloud.start_server(booted.id)
+            reconnect = True
+        if current.status == "ACTIVE" and not flavor_matches(current, booted.flavor):
+            current = cloud.resize_server(booted.id, booted.flavor)
+            if cloud.resize_needs_confirmation:
+                current = cloud.confirm_resize(booted.id)
+            reconnect = True
+        if current.status == "ACTIVE" and current.image_id != booted.image.id:
+            current = cloud.rebuild_server(booted.id, booted.image)
+            reconnect = True  # a new install: new host keys
+        if current.status != "ACTIVE":
+            raise RuntimeError(f"the module server is {current.status}")
+        if current.locked or not flavor_matches(current, booted.flavor):
+            raise RuntimeError("the module server could not be put back")
+        if current.image_id != booted.image.id:
+            raise RuntimeError("the module server could not be rebuilt back")
+        booted.server = current
+        if reconnect or not self._answers():
+            self._connect()
+        if self.state is not None:
+            self._wait_for_boot_state()
+
+    def _wait_for_boot_state(self, timeout: float = STATE_SETTLE_S) -> None:
+        """A guest learns of a detach a moment after the API: give it that moment."""
+        assert self.booted is not None
+        deadline = time.monotonic() + timeout
+        pause = 0.05
+        while self.state(self.booted, self.node) != self.boot_state:  # type: ignore[misc]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the module server is not as it was booted")
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    def _answers(self) -> bool:
+        node = self.node
+        if node is None:
+            return False
+        client = getattr(node, "_client", None)
+        transport = client.get_transport() if client is not None else None
+        if transport is None or not transport.is_active():
+            return False  # closed by the test, or the guest restarted
+        try:
+            return node.run(["true"], check=False, timeout=30).exit_status == 0
+        except Exception:
+            return False
+
+
+def module_server_fixtures(
+    state: Callable[[BootedServer, Any], Any] | None = None,
+) -> tuple[Any, Any, Any]:
+    """``module_server`` (module-scoped :class:`ModuleServer`), ``server`` and ``node`` fixtures
+    for a test module whose tests change a server and hand it back; assign them in the module:
+
+        module_server, server, node = module_server_fixtures()
+    """
+
+    @pytest.fixture(scope="module", name="module_server")
+    def module_server(cloud: Cloud, interop_key_dir: Path) -> Iterator[ModuleServer]:
+        lender = ModuleServer(cloud, interop_key_dir, state)
+        try:
+            lender.boot()
+            yield lender
+        finally:
+            lender.close()
+
+    @pytest.fixture(name="server")
+    def lent_server(
+        module_server: ModuleServer, request: pytest.FixtureRequest
+    ) -> Iterator[BootedServer]:
+        booted = module_server.lend()
+        _record(request, booted.findings)
+        yield booted
+        module_server.give_back(request.node.stash.get(_CALL_FAILED, False))
+
+    @pytest.fixture(name="node")
+    def lent_node(
+        server: BootedServer, module_server: ModuleServer, request: pytest.FixtureRequest
+    ) -> Any:
+        _record(request, server.findings)
+        return module_server.node
+
+    return module_server, lent_server, lent_node

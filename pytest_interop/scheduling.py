@@ -23,7 +23,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,33 @@ def estimated_cost(item: pytest.Item, durations: Mapping[str, float]) -> float:
     return BOOT_ESTIMATE_S if OWN_SERVER_FIXTURES.intersection(fixtures) else API_ESTIMATE_S
 
 
-def costliest_first(items: Sequence[Any], durations: Mapping[str, float]) -> list[Any]:
+def costliest_first(
+    items: Sequence[Any], durations: Mapping[str, float], in_file_order: Iterable[str] = ()
+) -> list[Any]:
     """The items, costliest first within each cloud's block; equal costs keep their collection
     order. pytest groups a run's items by cloud so that a cloud's session fixtures (its shared
-    server) are set up once; sorting across clouds would tear them down at every switch."""
+    server) are set up once; sorting across clouds would tear them down at every switch.
+
+    The tests of the modules ``in_file_order`` (those sharing a module-scoped server, which
+    go to one worker together) keep their file order among themselves, in the places their
+    module's tests take in the costliest-first order: one worker runs them one after another
+    whatever their order, and a module may put last the test that uses its server up (the
+    delete test)."""
+    keep = frozenset(in_file_order)
     blocks: dict[Any, list[Any]] = {}
     for item in items:
         callspec = getattr(item, "callspec", None)
         blocks.setdefault(callspec.params.get("cloud") if callspec else None, []).append(item)
-    return [
-        item
-        for block in blocks.values()
-        for item in sorted(block, key=lambda item: -estimated_cost(item, durations))
-    ]
+    ordered: list[Any] = []
+    for block in blocks.values():
+        in_order: dict[str, deque[Any]] = defaultdict(deque)
+        for item in block:
+            if module_of(item.nodeid) in keep:
+                in_order[module_of(item.nodeid)].append(item)
+        for item in sorted(block, key=lambda item: -estimated_cost(item, durations)):
+            module = module_of(item.nodeid)
+            ordered.append(in_order[module].popleft() if module in keep else item)
+    return ordered
 
 
 def module_of(nodeid: str) -> str:
@@ -119,12 +134,13 @@ class CostOrder:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
         if self.workerinput is None or self.workerinput.get(DIST_KEY) != "load":
             return
-        items[:] = costliest_first(items, cached_durations(config))
+        grouped = modules_sharing_fixtures(items)
+        items[:] = costliest_first(items, cached_durations(config), grouped)
         groups_dir = self.workerinput.get(GROUPS_DIR_KEY)
         if groups_dir:
             target = Path(groups_dir) / f"{self.workerinput['workerid']}.json"
             partial = target.with_suffix(".part")
-            partial.write_text(json.dumps(modules_sharing_fixtures(items)))
+            partial.write_text(json.dumps(grouped))
             os.replace(partial, target)
 
 

@@ -1,7 +1,10 @@
 """compute-images-create: a server's snapshot becomes an active image that boots a server.
 
 Nova's createImage is an OpenStack API (``os_conn``); booting from the snapshot and logging
-into the new server go through the behavioural interface, as a user's automation would.
+into the new server go through the behavioural interface, as a user's automation would. The
+two tests snapshot one server booted for this module, lent to one at a time and started again
+after the stopped-server test (``module_server_fixtures``); the server booted from a snapshot
+is a boot of its own.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import pytest
 from pytest_interop.clouds import discovery
 from pytest_interop.clouds.base import Cloud, ResourceNotFound
 from pytest_interop.errors import NotApplicable
-from pytest_interop.fixtures import BootedServer, connected_node
+from pytest_interop.fixtures import BootedServer, connected_node, module_server_fixtures
 from pytest_interop.suite.compute.test_server_actions import os_release_id
 
 SNAPSHOT_TIMEOUT = 900.0  # a snapshot uploads the whole disk to the image service
+
+module_server, server, node = module_server_fixtures()
 
 
 def wait_for_image_status(os_conn: Any, image_id: str, status: str, timeout: float) -> Any:

@@ -1,21 +1,26 @@
 """Server actions a user's automation relies on, checked inside the guest over SSH.
 
 Capabilities: compute-servers-reboot, compute-servers-resize, compute-servers-rebuild,
-compute-instance-actions-list, compute-instance-actions-get. Every test that acts on a server
-boots its own; the instance-action reads that need no action use the worker's shared server.
+compute-instance-actions-list, compute-instance-actions-get. The tests that act on a server
+share one booted for this module, lent to one test at a time and put back before the next as
+it was booted (a confirmed resize resized back, a rebuild rebuilt with the boot image), or
+replaced if a test failed on it (``module_server_fixtures``); so the instance-action tests
+judge the actions they make, newer than those listed before. The instance-action reads that
+need no action use the run's shared server.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import Any
 
 import pytest
 
 from pytest_interop.clouds import discovery
 from pytest_interop.clouds.base import Cloud, Flavor, Image
 from pytest_interop.errors import NotApplicable
-from pytest_interop.fixtures import connected_node
+from pytest_interop.fixtures import connected_node, module_server_fixtures
 from pytest_interop.resources import NAME_PREFIX
 from pytest_interop.suite.compute.test_server_lifecycle import (
     assert_guest_matches_flavor,
@@ -27,6 +32,8 @@ from pytest_interop.suite.compute.test_server_lifecycle import (
 
 # Survives a reboot, not a rebuild (a fresh disk from the image); writable without sudo.
 DISK_MARKER = "/var/tmp/interop-rebuild-marker"
+
+module_server, server, node = module_server_fixtures()
 
 
 # --- compute-servers-reboot ---------------------------------------------------------------------
@@ -230,13 +237,28 @@ def test_actions_list_shows_the_create_by_this_user(os_conn, shared_server):
     assert create.project_id == os_conn.current_project_id
 
 
+def actions_since(os_conn, server_id: str, before: list[Any]) -> list[Any]:
+    """The server's actions newer than ``before`` (the list as read earlier, newest first),
+    checking that the older ones are still listed, unchanged and after the new ones."""
+    now = list(os_conn.compute.server_actions(server_id))
+    new = now[: len(now) - len(before)]
+    older = [(a.action, a.request_id) for a in now[len(new) :]]
+    assert older == [(a.action, a.request_id) for a in before], (
+        f"the actions listed before ({[a.action for a in before]}) are not the oldest now "
+        f"({[a.action for a in now]})"
+    )
+    return new
+
+
 @pytest.mark.idempotent_id("b2f7f3e6-f470-42fb-ac33-6694245cc787")
 def test_actions_list_records_each_action_newest_first(cloud, os_conn, server):
+    before = list(os_conn.compute.server_actions(server.id))
+    assert [a.action for a in before][-1:] == ["create"], "the oldest action is not the create"
     cloud.reboot_server(server.id)
     cloud.stop_server(server.id)
     cloud.start_server(server.id)
 
-    names = action_names(os_conn, server.id)
+    names = [a.action for a in actions_since(os_conn, server.id, before)] + ["create"]
     expected = ["start", "stop", "reboot", "create"]
     positions = [names.index(name) if name in names else -1 for name in expected]
     assert -1 not in positions, f"actions listed: {names}; expected {expected} among them"
@@ -246,8 +268,10 @@ def test_actions_list_records_each_action_newest_first(cloud, os_conn, server):
 
 @pytest.mark.idempotent_id("30fcdc45-56b0-44c7-b54a-4094de2b8631")
 def test_action_get_returns_the_action_of_a_request(cloud, os_conn, server):
+    before = list(os_conn.compute.server_actions(server.id))
     cloud.reboot_server(server.id, hard=True)
-    listed = [item for item in os_conn.compute.server_actions(server.id) if item.action == "reboot"]
+    new = actions_since(os_conn, server.id, before)
+    listed = [item for item in new if item.action == "reboot"]
     assert len(listed) == 1
     request_id = listed[0].request_id
 

@@ -1,8 +1,12 @@
 """A server's life: create, stop/start, suspend/resume, lock, delete, seen from outside over SSH.
 
 Capabilities: compute-servers-create, compute-servers-stop, compute-servers-suspend-resume
-(advisory), compute-servers-lock, compute-servers-delete. Reads use the worker's shared server;
-every test that changes a server boots its own.
+(advisory), compute-servers-lock, compute-servers-delete. Reads use the run's shared server;
+the tests that change a server share one booted for this module, lent to one test at a time:
+each hands it back running (stop -> start, suspend -> resume, lock -> unlock), and before each
+test it is started again if off and checked, or replaced if a test failed on it or deleted it
+(``module_server_fixtures``). The delete test comes last in the file: run in file order, it
+deletes the module's server rather than a server of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import paramiko
 import pytest
 
 from pytest_interop.clouds.base import Flavor, ResourceNotFound, Server
+from pytest_interop.fixtures import flavor_matches, module_server_fixtures
 
 BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 # A guest sees less RAM than its flavor: the kernel and firmware keep some. Real images with a
@@ -66,7 +71,7 @@ def reconnect(cloud: Any, server: Any, node: Any) -> bool:
 
 def flavor_is(server: Server, flavor: Flavor) -> bool:
     """Nova names the flavor by id before microversion 2.47 and by name after it."""
-    return server.flavor_id in (flavor.id, flavor.name)
+    return flavor_matches(server, flavor)
 
 
 def ssh_port_open(ip: str, port: int) -> bool:
@@ -95,6 +100,9 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = SSH_STAT
         time.sleep(pause)
         pause = min(pause * 2, 2.0)
     return round(time.monotonic() - started, 2)
+
+
+module_server, server, node = module_server_fixtures()
 
 
 # --- compute-servers-create ---------------------------------------------------------------------

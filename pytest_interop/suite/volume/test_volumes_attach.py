@@ -1,16 +1,29 @@
 """Volumes as disks: attach and detach through the compute API, seen inside the server.
 
 Capabilities: volumes-v{2,3}-attach-detach, -readonly, -reserve, and compute-volume-attach.
-Each test attaches to a server of its own (an attached disk changes the server).
+The tests attach to one server booted for this module, one test at a time, and each detaches
+what it attached: before every test the server is checked to have no volume attached, in the
+compute API and in the guest (as right after its boot), and replaced if a test left one
+(``module_server_fixtures``).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from pytest_interop.fixtures import BootedServer, module_server_fixtures
 from pytest_interop.suite.volume.conftest import VolumeBox, guest_disks, wait_for_guest_disks
 
 GIB = 1024**3
+
+
+def attached_state(booted: BootedServer, node) -> tuple[list[str], list[str]]:
+    """What an attach changes: the volumes the compute API lists, the guest's disks."""
+    attached = sorted(a.volume_id for a in booted.cloud.list_server_volumes(booted.id))
+    return attached, sorted(guest_disks(node))
+
+
+module_server, server, node = module_server_fixtures(state=attached_state)
 
 
 def attach_and_find_disk(box: VolumeBox, server, node, size_gb: int = 1) -> tuple[str, str]:

@@ -121,3 +121,17 @@ def test_each_clouds_block_is_ordered_on_its_own():
     ]
     ordered = [i.nodeid for i in costliest_first(items, {})]
     assert ordered == ["boot[a]", "read[a]", "boot[b]", "read[b]"]
+
+
+def test_a_module_sharing_a_server_keeps_its_file_order_in_its_places():
+    items = [
+        FakeItem("m.py::first"),
+        FakeItem("m.py::boots", ("cloud", "server")),
+        FakeItem("o.py::read"),
+        FakeItem("o.py::boots", ("cloud", "node")),
+        FakeItem("m.py::last"),
+    ]
+    ordered = [i.nodeid for i in costliest_first(items, {}, in_file_order=["m.py"])]
+    # costliest first: m.py::boots, o.py::boots, then m.py::first, o.py::read, m.py::last;
+    # m.py's tests take those places in their file order
+    assert ordered == ["m.py::first", "o.py::boots", "m.py::boots", "o.py::read", "m.py::last"]
