@@ -127,4 +127,4 @@ def wait_until(
                 f"{call}: still {describe(current)} after {timeout:g} s", call=call
             )
         time.sleep(min(delay, remaining))
-        delay = min(delay * 1.5, max_interval)
+        delay = min(delay * 1.25, max_interval)  # gently: a wait ends soon after its change
