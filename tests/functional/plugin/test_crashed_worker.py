@@ -8,6 +8,8 @@ import pytest
 
 from pytest_interop.reference import ReferenceCloud
 
+from .conftest import outside_cloud
+
 CRASHING_SUITE = """
 import os
 import pytest
@@ -23,13 +25,8 @@ def test_other_worker_carries_on(cloud):
 
 @pytest.fixture
 def external_cloud(tmp_path, monkeypatch):
-    cloud = ReferenceCloud(profile="default")
-    cloud.start()
-    config = tmp_path / "clouds.yaml"
-    config.write_text(cloud.clouds_yaml("outside"))
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(config))
-    yield cloud
-    cloud.stop()
+    with outside_cloud(tmp_path, monkeypatch) as cloud:
+        yield cloud
 
 
 def live_servers(cloud: ReferenceCloud) -> int:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pytest_interop.reference import ReferenceCloud
+from .conftest import outside_cloud
 
 # Run in file order (serially, or on one worker: the module shares a module-scoped server).
 SUITE = """
@@ -65,13 +65,8 @@ def test_5_gets_another_after_a_delete(server, node):
 
 @pytest.fixture
 def external_cloud(tmp_path, monkeypatch):
-    cloud = ReferenceCloud(profile="default", boot_delay=0.05, action_delay=0.02)
-    cloud.start()
-    config = tmp_path / "clouds.yaml"
-    config.write_text(cloud.clouds_yaml("outside"))
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(config))
-    yield cloud
-    cloud.stop()
+    with outside_cloud(tmp_path, monkeypatch, boot_delay=0.05, action_delay=0.02) as cloud:
+        yield cloud
 
 
 # Outside a guideline run xdist's --dist is the user's (a guideline run groups such a module

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_interop.reference import ReferenceCloud
+from .conftest import outside_cloud
 
 # Two tests, one per worker. The first boots the shared server, and its worker is done soon;
 # the second joins while it runs, and logs in to it only once the first
@@ -33,13 +33,8 @@ def test_logs_in_late(after_the_other_booted, shared_server, after_the_other_end
 
 @pytest.fixture
 def external_cloud(tmp_path, monkeypatch):
-    cloud = ReferenceCloud(profile="default", boot_delay=0.05)
-    cloud.start()
-    config = tmp_path / "clouds.yaml"
-    config.write_text(cloud.clouds_yaml("outside"))
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(config))
-    yield cloud
-    cloud.stop()
+    with outside_cloud(tmp_path, monkeypatch, boot_delay=0.05) as cloud:
+        yield cloud
 
 
 def test_a_worker_attaching_late_still_logs_in_and_one_server_serves_both(pytester, external_cloud):
