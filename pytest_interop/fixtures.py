@@ -24,7 +24,6 @@ import contextlib
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -42,6 +41,7 @@ from pytest_interop.clouds.base import (
     SecurityRule,
     Server,
 )
+from pytest_interop.clouds.retry import wait_until
 from pytest_interop.errors import NotApplicable
 from pytest_interop.findings import FINDINGS_KEY
 from pytest_interop.sharing import SharedSlot, defer_to_session_end, shared_across_workers
@@ -412,22 +412,20 @@ class ModuleServer:
 
     def _wait_for_boot_state(self, timeout: float = STATE_SETTLE_S) -> None:
         """A guest learns of a detach a moment after the API: give it that moment."""
-        assert self.booted is not None
-        deadline = time.monotonic() + timeout
-        pause = 0.05
-        while self.state(self.booted, self.node) != self.boot_state:  # type: ignore[misc]
-            if time.monotonic() > deadline:
-                raise RuntimeError("the module server is not as it was booted")
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
+        booted, state = self.booted, self.state
+        assert booted is not None and state is not None
+        wait_until(
+            "the module server as it was booted",
+            lambda: state(booted, self.node),
+            done=lambda now: now == self.boot_state,
+            timeout=timeout,
+            interval=0.05,
+            max_interval=2.0,
+        )
 
     def _answers(self) -> bool:
         node = self.node
-        if node is None:
-            return False
-        client = getattr(node, "_client", None)
-        transport = client.get_transport() if client is not None else None
-        if transport is None or not transport.is_active():
+        if node is None or not node.connected:
             return False  # closed by the test, or the guest restarted
         try:
             return node.run(["true"], check=False, timeout=30).exit_status == 0

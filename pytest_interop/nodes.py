@@ -649,6 +649,12 @@ class Node:
             client.close()
             return True
 
+    @property
+    def connected(self) -> bool:
+        """Whether the SSH session is up (a close, or a guest that restarted, ends it)."""
+        transport = self._client.get_transport() if self._client is not None else None
+        return transport is not None and transport.is_active()
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

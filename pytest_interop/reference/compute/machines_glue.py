@@ -13,6 +13,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from pytest_interop.reference.addresses import allocate_loopback, release_loopback
+from pytest_interop.reference.compute.models import system_name
 
 if TYPE_CHECKING:
     from pytest_interop.reference.state import CloudState
@@ -21,6 +22,12 @@ LOG = logging.getLogger(__name__)
 
 try:  # the SSH helper's package; absent in API-only builds
     from pytest_interop.reference.machines import MachineHost
+    from pytest_interop.reference.machines.volume_disks import (
+        DISK_MAGIC,
+        decode_disk,
+        encode_disk,
+        fresh_system_files,
+    )
 except ImportError:  # pragma: no cover - depends on what is installed
     MachineHost = None  # type: ignore[assignment,misc]
 
@@ -93,8 +100,6 @@ class MachineGlue:
         extra = {"user_data": user_data} if self.backend == "vm" else {}
         disk = self._snapshot_disks.get(image_id) if image_id else None
         if disk is None and self.backend != "vm":
-            from pytest_interop.reference.machines.volume_disks import decode_disk
-
             disk = decode_disk(image_data)
         try:
             machine = self._host.create(
@@ -234,8 +239,6 @@ class VolumeFiles:
         return self._state.volume.volumes.get(self._volume_id)
 
     def holds_files(self) -> bool:
-        from pytest_interop.reference.machines.volume_disks import DISK_MAGIC
-
         with self._state.lock:
             volume = self._volume()
             if volume is None:
@@ -243,8 +246,6 @@ class VolumeFiles:
             return volume.data.startswith(DISK_MAGIC) or "image_id" in volume.image_metadata
 
     def files(self) -> Any:
-        from pytest_interop.reference.machines.volume_disks import decode_disk, fresh_system_files
-
         with self._state.lock:
             volume = self._volume()
             if volume is None:
@@ -258,15 +259,15 @@ class VolumeFiles:
             taken = self._state.machines.snapshot_disk(image_id)
             if isinstance(taken, dict):  # an image snapshotted from an emulated server
                 return dict(taken)
-            made_from = volume.image_metadata
-            parts = (made_from.get("os_distro"), made_from.get("image_name"))
-            system = " ".join(str(part) for part in parts if part) or image_id
+            made_from = volume.image_metadata  # the image's own record may be gone by now
+            system = system_name(
+                {"os_distro": made_from.get("os_distro"), "name": made_from.get("image_name")},
+                image_id,
+            )
             login_user = self._state.image.guest_traits(image_id).login_user
         return fresh_system_files(system, login_user)
 
     def save(self, files: Any) -> None:
-        from pytest_interop.reference.machines.volume_disks import encode_disk
-
         data = encode_disk(files)
         with self._state.lock:
             volume = self._volume()

@@ -548,7 +548,7 @@ class ComputeModel:
                 vcpus=server.flavor.vcpus,
                 ram_mb=server.flavor.ram,
                 disk_gb=server.flavor.disk,
-                image_name=_system_name(image, server.image_id),
+                image_name=system_name(image, server.image_id),
                 image_id=server.image_id,
                 image_data=self.state.image.data.get(server.image_id),
                 root_login=traits.root_login,
@@ -820,7 +820,7 @@ class ComputeModel:
                 server.fault = None
                 self.state.machines.rebuild(
                     server.id,
-                    _system_name(image, image_id),
+                    system_name(image, image_id),
                     traits.login_user,
                     self._authorized_keys(server),
                 )
@@ -1095,7 +1095,7 @@ class ComputeModel:
             return {"servers": servers, "keypairs": keypairs}
 
 
-def _system_name(image: dict[str, Any], image_id: str) -> str:
+def system_name(image: dict[str, Any], image_id: str) -> str:
     """What tells a machine which system to install: the image's os_distro, which a snapshot
     inherits from its source, before its name, which for a snapshot is whatever the user chose."""
     parts = (image.get("os_distro"), image.get("name") or image_id)

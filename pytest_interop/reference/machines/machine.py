@@ -132,8 +132,6 @@ class Machine:
     def _install(
         self, image_name: str, login_user: str, authorized_keys: list[str], password: str | None
     ) -> None:
-        if hasattr(self, "fs"):  # a rebuild: the old disk goes
-            self.disks.release_mounts()
         self.image_name = image_name
         self.login_user = login_user
         self.distro = distro_for(image_name)
@@ -411,6 +409,7 @@ class Machine:
         self.power_off()
         with self._lock:
             self._check_alive()
+            self.disks.release_mounts()  # the old root disk goes with what is mounted on it
             self._install(image_name, login_user, authorized_keys, password)
             self._first_boot_pending = True  # cloud-init runs as a new instance at next boot
         if was_on:

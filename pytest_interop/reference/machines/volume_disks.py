@@ -89,6 +89,9 @@ class Mounts:
     def target_of(self, device: str) -> str | None:
         return next((t for t, (name, *_) in self._mounted.items() if name == device), None)
 
+    def is_mounted(self, target: str) -> bool:
+        return target in self._mounted
+
     def table(self) -> list[tuple[str, str]]:
         return [(name, target) for target, (name, *_) in sorted(self._mounted.items())]
 
@@ -158,9 +161,10 @@ def cmd_mount(process: Process, argv: list[str]) -> int:
     if fs_type not in (None, "auto", "ext4"):
         process.error(f"mount: {target}: unknown filesystem type '{fs_type}'.")
         return 32
-    disk = posixpath.basename(source)
+    partition = posixpath.basename(source)
+    disk = partition.removesuffix("1")
     disks = machine.disks
-    content = disks.content(disk.removesuffix("1")) if disk.endswith("1") else None
+    content = disks.content(disk) if partition != disk else None
     target_inode = process.fs.raw(target)
     if target_inode is None or target_inode.kind != DIR:
         process.error(f"mount: {target}: mount point does not exist.")
@@ -168,13 +172,13 @@ def cmd_mount(process: Process, argv: list[str]) -> int:
     if content is None:
         process.error(f"mount: {target}: special device {source} does not exist.")
         return 32
-    mounted_on = disks.mounts.target_of(disk.removesuffix("1"))
+    mounted_on = disks.mounts.target_of(disk)
     if mounted_on is not None:
         process.error(f"mount: {target}: {source} already mounted on {mounted_on}.")
         return 32
-    read_only = disks.is_read_only(disk.removesuffix("1"))
+    read_only = disks.is_read_only(disk)
     try:
-        disks.mounts.mount(disk.removesuffix("1"), content, target, read_only=read_only)
+        disks.mounts.mount(disk, content, target, read_only=read_only)
     except ValueError as error:
         process.error(f"mount: {target}: {error} on {source}.")
         return 32
@@ -189,14 +193,14 @@ def cmd_umount(process: Process, argv: list[str]) -> int:
     if not process.cred.is_root:
         process.error("umount: only root can do that.")
         return 1
+    mounts = process.machine.disks.mounts
     status = 0
     for operand in operands:
-        mounts = process.machine.disks.mounts
-        name = posixpath.basename(operand).removesuffix("1")
-        target = posixpath.normpath(process.path(operand))
-        if mounts.target_of(name) is not None and operand.startswith("/dev/"):
-            target = mounts.target_of(name)
-        if target not in dict((t, n) for n, t in mounts.table()):
+        if operand.startswith("/dev/"):  # the partition, not the mount point
+            target = mounts.target_of(posixpath.basename(operand).removesuffix("1"))
+        else:
+            target = posixpath.normpath(process.path(operand))
+        if target is None or not mounts.is_mounted(target):
             process.error(f"umount: {operand}: not mounted.")
             status = 32
             continue

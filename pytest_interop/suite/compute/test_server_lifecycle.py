@@ -20,7 +20,7 @@ from typing import Any
 import paramiko
 import pytest
 
-from pytest_interop.clouds.base import Flavor, ResourceNotFound, Server
+from pytest_interop.clouds.base import Flavor, ResourceNotFound
 from pytest_interop.fixtures import flavor_matches, module_server_fixtures
 
 BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
@@ -69,11 +69,6 @@ def reconnect(cloud: Any, server: Any, node: Any) -> bool:
     return kept
 
 
-def flavor_is(server: Server, flavor: Flavor) -> bool:
-    """Nova names the flavor by id before microversion 2.47 and by name after it."""
-    return flavor_matches(server, flavor)
-
-
 def ssh_port_open(ip: str, port: int) -> bool:
     """Whether anything accepts TCP on the SSH port. An SSH greeting is answered with our own
     banner before closing, so the server sees a client leaving, not a broken handshake."""
@@ -115,7 +110,7 @@ def test_created_server_is_active_with_the_image_flavor_and_key_asked_for(
     server = cloud.get_server(shared_server.id)
     assert server.status == "ACTIVE"
     assert server.image_id == shared_server.image.id
-    assert flavor_is(server, shared_server.flavor), (
+    assert flavor_matches(server, shared_server.flavor), (
         f"server has flavor {server.flavor_id}, asked for {shared_server.flavor.name}"
     )
     if server.key_name is not None:  # Nova and EC2 report it; a provider may not
