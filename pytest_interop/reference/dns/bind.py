@@ -133,6 +133,7 @@ class NamedServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.update_secret = base64.b64encode(secrets.token_bytes(32)).decode()
         self._rndc_secret = base64.b64encode(secrets.token_bytes(32)).decode()
+        self._adds = 0
 
     def __repr__(self) -> str:  # never the keys
         return f"NamedServer({self.host}:{self.port}, pid={self.pid})"
@@ -278,7 +279,10 @@ class NamedServer:
     def add_zone(self, name: str, zone_text: str) -> None:
         """Serve ``name`` (absolute, with the dot) from ``zone_text``, updates allowed by key."""
         assert self.directory is not None
-        file_name = f"{name.rstrip('.') or 'root'}.zone"
+        # A file of its own per add: ``delzone -clean`` removes the file of the zone it
+        # deleted after it returns, so a zone added again at once must not share that name.
+        self._adds += 1
+        file_name = f"{name.rstrip('.') or 'root'}.{self._adds}.zone"
         (self.directory / "zones" / file_name).write_text(zone_text)
         options = (
             f'{{ type primary; file "{file_name}"; allow-update {{ key "{UPDATE_KEY}"; }}; }};'

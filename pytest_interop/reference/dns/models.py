@@ -4,7 +4,8 @@ A change is accepted PENDING and given a new zone serial (Designate's: the time,
 than the last). The worker sends it to ``named`` (:mod:`.bind`) and asks ``named`` for the
 zone's SOA; once the serial served is the zone's, the zone and the recordsets changed up to
 that serial are ACTIVE, and deleted ones are gone, as Designate's worker does when it polls
-its pool's name servers. A server that refuses the change leaves the zone in ERROR.
+its pool's name servers. A failed sync is tried again with the whole zone; a server that
+refuses the change every time leaves the zone in ERROR.
 
 ``named`` starts on the first DNS request, from the worker's thread, which lives as long as
 the model: ``named`` dies with that thread (``PR_SET_PDEATHSIG``), never with a request's.
@@ -48,6 +49,8 @@ TYPES = frozenset(
     {"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "NS", "PTR", "SPF", "SSHFP", "CAA", "NAPTR"}
 )
 SERVE_TIMEOUT = 15.0
+SYNC_ATTEMPTS = 3
+SYNC_RETRY_DELAY = 0.5  # seconds, times the attempt
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _ZONE_NAME = re.compile(rf"(?:{_LABEL}\.)+")
 _RECORD_NAME = re.compile(rf"(?:\*\.)?(?:(?:{_LABEL}|_[a-z0-9-]{{1,62}})\.)+")
@@ -199,14 +202,30 @@ class DnsModel:
                     if self._closing:
                         return
                     zone_id = self._queue.pop(0)
-                try:
-                    self._sync(zone_id)
-                except Exception:
-                    LOG.exception("reference dns: syncing zone %s failed", zone_id)
-                    self._mark_error(zone_id)
+                self._sync_or_mark_error(zone_id)
         finally:
             server.stop()
             self.server = None
+
+    def _sync_or_mark_error(self, zone_id: str) -> None:
+        """Sync the zone, trying again whole after a failure (named busy, an update lost),
+        as Designate's worker retries its backend; ERROR only when every attempt failed."""
+        for attempt in range(1, SYNC_ATTEMPTS + 1):
+            try:
+                self._sync(zone_id, whole=attempt > 1)
+                return
+            except Exception:
+                LOG.warning(
+                    "reference dns: syncing zone %s failed (attempt %d of %d)",
+                    zone_id,
+                    attempt,
+                    SYNC_ATTEMPTS,
+                    exc_info=True,
+                )
+            if self._closing:
+                break
+            time.sleep(SYNC_RETRY_DELAY * attempt)
+        self._mark_error(zone_id)
 
     def _enqueue(self, zone_id: str) -> None:
         with self._work:
@@ -254,7 +273,10 @@ class DnsModel:
         return "\n".join(lines) + "\n"
 
     # -- the worker's side --------------------------------------------------------------
-    def _sync(self, zone_id: str) -> None:
+    def _sync(self, zone_id: str, *, whole: bool = False) -> None:
+        """Bring named to the zone as the API has it: the changed RRsets as one update, or,
+        for a new zone or when ``whole`` (a failed attempt left named behind), the zone
+        served again from its full text, as Designate's backends do when out of sync."""
         server = self.server
         assert server is not None
         with self.state.lock:
@@ -262,10 +284,10 @@ class DnsModel:
             if zone is None:
                 return
             target, name = zone.serial, zone.name
+            payload: Any = None
             if zone.action == "DELETE":
                 step = "delete"
-                payload: Any = None
-            elif not zone.served:
+            elif whole or not zone.served:
                 step, payload = "add", self.zone_text(zone)
                 zone.dirty.clear()
             else:
@@ -275,26 +297,13 @@ class DnsModel:
                     [self._served_rrset(zone, key) for key in sorted(zone.dirty)],
                 )
                 zone.dirty.clear()
-        if step == "delete":
-            server.delete_zone(name)
-        elif step == "add":
-            server.add_zone(name, payload)
+        if step == "update":
+            server.update(name, *payload)
         else:
-            try:
-                server.update(name, *payload)
-            except Exception:
-                # A refused or lost update leaves named behind the API: serve the zone again
-                # whole, as Designate's backends do when a zone is out of sync.
-                LOG.warning(
-                    "reference dns: update of %s failed, adding it again", name, exc_info=True
-                )
-                with self.state.lock:
-                    current = self.zones.get(zone_id)
-                    text = self.zone_text(current) if current is not None else None
-                if text is None:
-                    return
+            if step == "delete" or whole:  # whole: named may hold the zone, or half of it
                 server.delete_zone(name)
-                server.add_zone(name, text)
+            if step == "add":
+                server.add_zone(name, payload)
         with self.state.lock:
             if step == "add" and zone_id in self.zones:
                 self.zones[zone_id].served = True

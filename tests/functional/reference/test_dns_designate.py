@@ -18,7 +18,7 @@ import openstack
 import pytest
 
 from pytest_interop.reference import ReferenceCloud
-from pytest_interop.reference.dns import bind
+from pytest_interop.reference.dns import bind, models
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/usr/sbin/named") and not bind.shutil.which("named"),
@@ -142,6 +142,57 @@ def test_an_update_named_refuses_is_served_by_adding_the_zone_again(
     assert answer(cloud, name, "A") == ["192.0.2.77"]
 
 
+def test_a_sync_that_keeps_failing_leaves_the_zone_and_its_record_sets_in_error(
+    cloud: ReferenceCloud, conn: Any, zone: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each failed attempt is tried again whole; when every attempt fails, ERROR (not ACTIVE
+    with named behind, nor PENDING for ever)."""
+    server = cloud.state.dns.server
+    assert server is not None
+    attempts: list[str] = []
+
+    def refuse(*args: Any) -> None:
+        attempts.append(args[0])
+        raise RuntimeError("named refused: REFUSED")
+
+    monkeypatch.setattr(models, "SYNC_RETRY_DELAY", 0.01)
+    monkeypatch.setattr(server, "update", refuse)
+    monkeypatch.setattr(server, "add_zone", refuse)
+    recordset = conn.dns.create_recordset(
+        zone, name=f"lost.{zone.name}", type="A", records=["192.0.2.78"]
+    )
+    deadline = time.monotonic() + 15
+    while conn.dns.get_recordset(recordset, zone).status == "PENDING":
+        assert time.monotonic() < deadline, "still PENDING"
+        time.sleep(0.02)
+    assert conn.dns.get_recordset(recordset, zone).status == "ERROR"
+    assert conn.dns.get_zone(zone).status == "ERROR"
+    assert attempts == [zone.name] * models.SYNC_ATTEMPTS
+
+
+def test_a_zone_served_again_at_once_is_served_from_its_new_file() -> None:
+    """``delzone -clean`` removes the old zone file after it returns: adding the zone again
+    straight away must not lose the new file to it."""
+    server = bind.NamedServer()
+    server.start()
+    try:
+        for serial in range(1, 41):
+            name = f"again-{serial}.example.test."
+            text = (
+                f"{name} 300 IN SOA ns1.example.test. a.example.test. {serial} 1 1 1 1\n"
+                f"{name} 300 IN NS ns1.example.test.\n"
+            )
+            server.add_zone(name, text)
+            server.delete_zone(name)
+            server.add_zone(name, text.replace(f" {serial} 1", f" {serial + 100} 1"))
+            deadline = time.monotonic() + 5
+            while server.served_serial(name) != serial + 100:
+                assert time.monotonic() < deadline, f"{name} not served again"
+                time.sleep(0.01)
+    finally:
+        server.stop()
+
+
 def test_update_changes_answer_and_raises_serial(
     cloud: ReferenceCloud, conn: Any, zone: Any
 ) -> None:
@@ -240,7 +291,7 @@ def test_named_is_stopped_and_its_files_removed() -> None:
         server = reference.state.dns.server
         assert server is not None and server.alive()
         process, directory = server.process, server.directory
-        assert directory is not None and (directory / "zones" / "life.example.test.zone").exists()
+        assert directory is not None and any((directory / "zones").glob("life.example.test.*zone"))
         connection.close()
     assert process is not None and process.poll() is not None
     assert not directory.exists()
