@@ -155,10 +155,14 @@ def booted_server(cloud: Cloud, keypair: KeyPair) -> Iterator[BootedServer]:
         findings["reachable_via"] = reachable.via
         yield BootedServer(cloud, server, image, flavor, keypair, reachable, findings)
     finally:
-        with contextlib.suppress(ResourceNotFound):
-            cloud.delete_server(server.id)
+        cloud.delete_later(f"server {server.id}", lambda: _delete_server(cloud, server.id))
         # The floating IP and the security group stay in the ledger until cleanup_run();
         # removing them here would race the server's own deletion on some clouds.
+
+
+def _delete_server(cloud: Cloud, server_id: str) -> None:
+    with contextlib.suppress(ResourceNotFound):
+        cloud.delete_server(server_id)
 
 
 @contextlib.contextmanager

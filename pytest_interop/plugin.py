@@ -602,6 +602,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run is None:
         return
     sharing.finish_deferred(config)  # shared servers this process made, once others are done
+    run.finish_teardown_deletes()
     totals = run.release_clouds()
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
@@ -629,6 +630,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         exitstatus == pytest.ExitCode.INTERRUPTED
         or bool(session.shouldstop)
         or run.cleanup_interrupted
+        or run.interrupted_in_teardown
     )
     path = config.option.interop_report or config.getini("interop_report") or DEFAULT_REPORT
     from pytest_interop.report.json_report import write_report
@@ -642,7 +644,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             run.report["selection"]["shard"] = shard
     run.report_path = write_report(Path(config.invocation_params.dir, path), run.report)
     _write_renderings(config, run)
-    if run.cleanup_interrupted:
+    if run.cleanup_interrupted or run.interrupted_in_teardown:
         session.exitstatus = pytest.ExitCode.INTERRUPTED  # even if the tests had all ended
     elif exitstatus in EXIT_BY_VERDICT:
         from pytest_interop.inconclusive import exit_status

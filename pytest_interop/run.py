@@ -123,6 +123,7 @@ class InteropRun:
         self.resources: dict[str, dict[str, int]] = {}
         self.interrupted = False
         self.cleanup_interrupted = False  # a second interrupt stopped the clean-up
+        self.interrupted_in_teardown = False  # a signal came while the last deletes ran
         self.verdicts: list[compliance.CloudVerdict] | None = None
         self.report: dict[str, Any] | None = None
         self.report_path: Path | None = None
@@ -183,6 +184,24 @@ class InteropRun:
             if result.unconfirmed:
                 counts["unconfirmed"] = len(result.unconfirmed)
         return swept
+
+    def finish_teardown_deletes(self) -> None:
+        """Wait for the tear-down deletes left to the clouds' deleting threads.
+
+        They belong to the tests' teardown, so a signal meanwhile interrupts the run as a
+        signal in a teardown would (:attr:`interrupted_in_teardown`): the deletes already
+        under way are waited for, and the clean-up after them still runs in full. A second
+        signal stops the wait, and leaves the clean-up out (:attr:`cleanup_interrupted`).
+        """
+        for cloud in self._connected.values():
+            while not self.cleanup_interrupted:
+                try:
+                    cloud.deferred.finish()
+                    break
+                except KeyboardInterrupt:
+                    if self.interrupted_in_teardown:
+                        self.cleanup_interrupted = True
+                    self.interrupted_in_teardown = True
 
     def release_clouds(self) -> dict[str, dict[str, int]]:
         """Remove what this process created on each cloud; the ledgers' totals.

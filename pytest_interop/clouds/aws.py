@@ -1457,11 +1457,6 @@ class AwsCloud(S3Facet, S3LargeObjects, CloudFormationFacet, Cloud):
             self._dns = Route53Dns(self)
         return self._dns
 
-    def cleanup_run(self) -> CleanupSummary:
-        if self.ledger is None:
-            return CleanupSummary()
-        return self.ledger.cleanup(self.delete_record)
-
     def cleanup_leftovers(
         self, *, run_id: str | None = None, older_than_seconds: float | None = None
     ) -> CleanupSummary:

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_interop.clouds.deferred import DeferredDeletes
 from pytest_interop.errors import InfrastructureError, NotApplicable
+from pytest_interop.resources import CleanupSummary
 
 if TYPE_CHECKING:
     from pytest_interop.clouds.dns import DnsFacet
-    from pytest_interop.resources import CleanupSummary, LedgerRecord, ResourceLedger
+    from pytest_interop.resources import LedgerRecord, ResourceLedger
 
 DEFAULT_BOOT_TIMEOUT = 600.0
 DEFAULT_ACTION_TIMEOUT = 300.0
@@ -298,6 +300,7 @@ class Cloud:
         self.findings: dict[str, Any] = {}
         self._key_dir: Path | None = None
         self._boot_defaults: tuple[Image, Flavor, Network | None] | None = None
+        self.deferred = DeferredDeletes()  # shared with the sibling views (a shallow copy)
 
     def __repr__(self) -> str:
         # Only the name and provider: settings may hold credentials.
@@ -315,6 +318,7 @@ class Cloud:
 
     def close(self) -> None:
         """Release connections and the private-key directory; resources are the ledger's job."""
+        self.deferred.finish(cancel=True)
         if self._key_dir is not None:
             shutil.rmtree(self._key_dir, ignore_errors=True)
             self._key_dir = None
@@ -355,6 +359,11 @@ class Cloud:
         """Something tracked was deleted outside clean-up: nothing left for it to remove."""
         if self.ledger is not None:
             self.ledger.mark_deleted(kind, resource_id)
+
+    def delete_later(self, label: str, job: Callable[[], None]) -> None:
+        """Run a fixture's tear-down deletes (``job``, in its order) on a deleting thread, so
+        the next test need not wait for them; :meth:`cleanup_run` waits for them first."""
+        self.deferred.submit(label, job)
 
     def resource_name(self, kind: str) -> str:
         """A name carrying the run's prefix (``interop-<run_id>-<kind>-<n>``)."""
@@ -568,7 +577,15 @@ class Cloud:
 
     # -- clean-up ------------------------------------------------------------------------
     def cleanup_run(self) -> CleanupSummary:
-        """Remove everything this adapter's ledger recorded, newest first."""
+        """Remove everything this adapter's ledger recorded, newest first, once the deferred
+        deletes are through (what they could not delete is still live in the ledger)."""
+        self.deferred.finish()
+        if self.ledger is None:
+            return CleanupSummary()
+        return self.ledger.cleanup(self.delete_record)
+
+    def delete_record(self, record: LedgerRecord) -> bool:
+        """Delete what ``record`` names: True if deleted, False if already gone."""
         raise self._lacks("clean-up")
 
     def cleanup_leftovers(

@@ -1507,11 +1507,6 @@ class OpenStackCloud(SwiftFacet, SwiftLargeObjects, HeatFacet, Cloud):
             self._dns = DesignateDns(self)
         return self._dns
 
-    def cleanup_run(self) -> CleanupSummary:
-        if self.ledger is None:
-            return CleanupSummary()
-        return self.ledger.cleanup(self.delete_record)
-
     def cleanup_leftovers(
         self, *, run_id: str | None = None, older_than_seconds: float | None = None
     ) -> CleanupSummary:

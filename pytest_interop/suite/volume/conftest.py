@@ -3,7 +3,8 @@
 ``volumes_v2`` / ``volumes_v3`` give a :class:`VolumeBox` over ``cloud.using_volume_api(n)``;
 on a cloud with one block-storage API (EBS) both are the same adapter. Everything a box makes
 (volumes, snapshots, uploaded images) is deleted at teardown, newest first, attached volumes
-detached first; the adapter's ledger stays the backstop after an interrupt.
+detached first, the deletes on a deleting thread (the next test does not wait for them); the
+adapter's ledger stays the backstop after a failed delete or an interrupt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interop.clouds.base import Cloud, Image, Volume, VolumeSnapshot
+from pytest_interop.clouds.base import Cloud, Image, ResourceNotFound, Volume, VolumeSnapshot
 from pytest_interop.errors import NotApplicable
 
 
@@ -48,25 +49,36 @@ class VolumeBox:
             self._made.remove((kind, ident))
 
     def close(self) -> None:
+        """Detach what is attached (a module server's next test must not see it), then leave
+        the deletes to a deleting thread, newest first (:meth:`Cloud.delete_later`)."""
+        made, self._made = list(reversed(self._made)), []
+        for kind, ident in made:
+            if kind != "volume":
+                continue
+            with contextlib.suppress(Exception):  # the delete says what is wrong, if anything
+                for attachment in self.cloud.get_volume(ident).attachments:
+                    self.cloud.detach_volume(attachment.server_id, ident)
+        if made:
+            self.cloud.delete_later(
+                f"block storage {', '.join(i for _, i in made)}", lambda: self._delete(made)
+            )
+
+    def _delete(self, made: list[tuple[str, str]]) -> None:
         errors: list[str] = []
-        for kind, ident in reversed(self._made):
+        for kind, ident in made:
             try:
                 if kind == "image":
                     self.cloud.delete_image(ident)
                 elif kind == "snapshot":
                     self.cloud.delete_volume_snapshot(ident)
                 else:
-                    volume = self.cloud.get_volume(ident)
-                    for attachment in volume.attachments:
-                        with contextlib.suppress(Exception):
-                            self.cloud.detach_volume(attachment.server_id, ident)
                     self.cloud.delete_volume(ident)
+            except ResourceNotFound:
+                continue
             except Exception as exc:  # the ledger's clean-up retries it at the end of the run
-                if type(exc).__name__ != "ResourceNotFound":
-                    errors.append(f"{kind} {ident}: {type(exc).__name__}")
-        self._made.clear()
+                errors.append(f"{kind} {ident}: {type(exc).__name__}")
         if errors:
-            raise AssertionError("block-storage clean-up left: " + ", ".join(errors))
+            raise RuntimeError("block-storage clean-up left: " + ", ".join(errors))
 
 
 def _box(cloud: Cloud, version: str) -> Iterator[VolumeBox]:
