@@ -78,14 +78,14 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 _LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
 
 
-def _bindable(host: str, port: int) -> int:
-    """``port`` (0: a free one) if both UDP and TCP can bind it on ``host``, else 0."""
+def _free_udp_port_also_free_for_tcp(host: str) -> int:
+    """A port the kernel gives UDP on ``host`` if TCP can bind it as well, else 0."""
     with (
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
         socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
     ):
         try:
-            udp.bind((host, port))
+            udp.bind((host, 0))
             chosen = udp.getsockname()[1]
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             tcp.bind((host, chosen))
@@ -100,7 +100,7 @@ def pick_port(host: str) -> int:
     # The kernel's free UDP port is often a TCP port in use (a busy machine has thousands of
     # TCP connections): ask again, enough times that a busy machine still finds one.
     for _ in range(PORT_ATTEMPTS):
-        port = _bindable(host, 0)
+        port = _free_udp_port_also_free_for_tcp(host)
         if port:
             return port
     raise NamedUnavailable(f"no free UDP and TCP port on {host} for named")
